@@ -1,0 +1,79 @@
+"""Shared fixtures: a small branch with groups and users of every role."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import shutil
+from dataclasses import dataclass
+
+import pytest
+
+from groups.models import PartyGroup
+from members.enums import CommitteePost
+from members.models import Branch, Member
+from tests import factories as f
+
+
+def pytest_collection_modifyitems(config, items):
+    """Browser tests need Debian's Chromium; CI sets REQUIRE_BROWSER=1 so they can never be skipped."""
+    if shutil.which("chromium") or os.path.exists("/usr/bin/chromium"):
+        return
+    if os.environ.get("REQUIRE_BROWSER") == "1":
+        return
+    skip = pytest.mark.skip(reason="未安装 /usr/bin/chromium（apt-get install chromium）")
+    for item in items:
+        if "browser" in item.keywords:
+            item.add_marker(skip)
+
+
+@dataclass
+class World:
+    """One branch with two groups, a secretary, two leaders, members; and a second branch."""
+
+    branch: Branch
+    group: PartyGroup
+    other_group: PartyGroup
+    secretary: object
+    leader: object
+    other_leader: object
+    member_user: object
+    org_staff: object
+    other_branch: Branch
+    other_secretary: object
+    leader_member: Member
+    members: list
+
+
+@pytest.fixture
+def world(db) -> World:
+    org = f.OrganisationFactory(name="市直机关工委")
+    branch = f.BranchFactory(organisation=org, name="办公室党支部")
+    other_org = f.OrganisationFactory(name="另一工委")
+    other_branch = f.BranchFactory(organisation=other_org, name="另一党支部")
+    group = f.PartyGroupFactory(branch=branch, name="第一党小组")
+    other_group = f.PartyGroupFactory(branch=branch, name="第二党小组")
+    members = [f.GroupMembershipFactory(group=group).member for _ in range(4)]
+    other_members = [f.GroupMembershipFactory(group=other_group).member for _ in range(3)]
+    leader_member = members[0]
+    f.LeaderAppointmentFactory(group=group, member=leader_member, started_on=dt.date(2022, 1, 1))
+    f.LeaderAppointmentFactory(group=other_group, member=other_members[0], started_on=dt.date(2022, 1, 1))
+    secretary_member = f.MemberFactory(branch=branch, name="书记甲")
+    f.CommitteeMembershipFactory(member=secretary_member, post=CommitteePost.SECRETARY)
+    other_secretary_member = f.MemberFactory(branch=other_branch)
+    f.CommitteeMembershipFactory(member=other_secretary_member, post=CommitteePost.SECRETARY)
+    staff = f.OrganisationStaffFactory(organisation=org).user
+    return World(
+        branch=branch,
+        group=group,
+        other_group=other_group,
+        secretary=f.user_for(secretary_member, "secretary"),
+        leader=f.user_for(leader_member, "leader"),
+        other_leader=f.user_for(other_members[0], "other_leader"),
+        member_user=f.user_for(members[1], "member"),
+        org_staff=staff,
+        other_branch=other_branch,
+        other_secretary=f.user_for(other_secretary_member, "other_secretary"),
+        leader_member=leader_member,
+        members=members,
+    )
