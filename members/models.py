@@ -133,7 +133,7 @@ class Organisation(MP_Node):
         """The node's own rule set, else the nearest ancestor's (R-37)."""
         if self.rule_set_id:
             return self.rule_set
-        for ancestor in reversed(self.get_ancestors().select_related("rule_set")):
+        for ancestor in reversed(Organisation.objects.get_ancestors(self).select_related("rule_set")):
             if ancestor.rule_set_id:
                 return ancestor.rule_set
         return RuleSet.objects.get(code=DEFAULT_RULE_SET_CODE)

@@ -58,7 +58,7 @@ def world(db) -> World:
     leader_member = members[0]
     f.LeaderAppointmentFactory(group=group, member=leader_member, started_on=dt.date(2022, 1, 1))
     f.LeaderAppointmentFactory(group=other_group, member=other_members[0], started_on=dt.date(2022, 1, 1))
-    secretary_member = f.MemberFactory(branch=branch, name="书记甲")
+    secretary_member = f.GroupMembershipFactory(group=other_group, member__name="书记甲").member
     f.CommitteeMembershipFactory(member=secretary_member, post=CommitteePost.SECRETARY)
     other_secretary_member = f.MemberFactory(branch=other_branch)
     f.CommitteeMembershipFactory(member=other_secretary_member, post=CommitteePost.SECRETARY)

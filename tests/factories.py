@@ -101,8 +101,8 @@ class OrganisationFactory(factory.django.DjangoModelFactory):
     @classmethod
     def _create(cls, model_class, *args, parent=None, **kwargs):
         if parent is not None:
-            return parent.add_child(**kwargs)
-        return model_class.add_root(**kwargs)
+            return model_class.objects.add_child(parent, create_kwargs=kwargs)
+        return model_class.objects.add_root(create_kwargs=kwargs)
 
 
 class BranchFactory(factory.django.DjangoModelFactory):
