@@ -1,0 +1,689 @@
+"""Writes of the meetings app: the meeting workflow (R-11, R-13, R-21), minutes (R-14 … R-16),
+life meetings (R-18), evaluations (R-19), talks (R-20), annual plans (R-17) and addenda (R-12).
+
+Every service is keyword-only, runs in one transaction, checks who may act (``PermissionDenied``
+with a Chinese reason → 403) and what may be done (``ValidationError`` with a Chinese reason; nothing
+is saved), and leaves an audit record. Archived meetings are read-only for everyone (R-12).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from groups.models import GroupMembership, PartyGroup
+from groups.selectors import roles_of
+from meetings import rules
+from meetings.enums import (
+    EDITABLE_REQUEST_STATES,
+    HELD_STATES,
+    MINUTES_EDITABLE_STATES,
+    TRANSITIONS,
+    Action,
+    ActionItemStatus,
+    Actor,
+    AttendanceRole,
+    MeetingKind,
+    MeetingState,
+    TopicCategory,
+)
+from meetings.models import (
+    ActionFollowUp,
+    ActionItem,
+    AgendaItem,
+    AnnualPlan,
+    AnnualPlanItem,
+    Attendance,
+    EvaluationResult,
+    LifeMeetingRecord,
+    Meeting,
+    MeetingAddendum,
+    MeetingTransition,
+    Minutes,
+    Speech,
+    Talk,
+)
+from members.models import Member
+from partygroup.audit import audited_save
+
+# --- Who may act ---------------------------------------------------------------------------------
+
+
+def is_leader_of(user, group: PartyGroup) -> bool:
+    roles = roles_of(user)
+    return roles.is_superuser or group.pk in roles.led_group_ids
+
+
+def is_approver_of(user, group: PartyGroup) -> bool:
+    roles = roles_of(user)
+    return roles.is_superuser or group.branch_id in roles.approving_branch_ids
+
+
+def _require_actor(meeting: Meeting, actor: str, by) -> None:
+    if actor == Actor.LEADER and not is_leader_of(by, meeting.group):
+        raise PermissionDenied("只有本党小组的组长或副组长可以进行此操作。")
+    if actor == Actor.COMMITTEE and not is_approver_of(by, meeting.group):
+        raise PermissionDenied("只有本支部的书记、组织委员或纪检委员可以进行此操作（R-11）。")
+
+
+def _require_not_archived(meeting: Meeting) -> None:
+    if meeting.state == MeetingState.ARCHIVED:
+        raise ValidationError("会议已存档，记录只读（R-12）；如需更正，请添加补正记录。")
+
+
+def _locked(meeting: Meeting) -> Meeting:
+    return Meeting.objects.select_for_update().select_related("group", "group__branch").get(pk=meeting.pk)
+
+
+# --- The workflow --------------------------------------------------------------------------------
+
+
+def _refusal(meeting: Meeting, action: str) -> str:
+    """Why ``action`` is not possible in the meeting's state, in Chinese."""
+    transition = TRANSITIONS[action]
+    state_label = MeetingState(meeting.state).label
+    if meeting.state == MeetingState.ARCHIVED:
+        return "会议已存档，记录只读（R-12）。"
+    if action == Action.HOLD and meeting.state in {
+        MeetingState.DRAFT,
+        MeetingState.SUBMITTED,
+        MeetingState.RETURNED,
+    }:
+        if meeting.kind == MeetingKind.PARTY_DAY:
+            return "主题党日须报党支部同意后方可开展，尚未批准的主题党日不能记录为已召开（R-21）。"
+        return "会议尚未经党支部批准，不能记录为已召开（R-11：会前应向党支部请示，经批准后通知全体党员）。"
+    if action == Action.HOLD and meeting.state == MeetingState.APPROVED:
+        return "会议已批准但尚未通知全体党员，请先发送会议通知（R-11）。"
+    allowed = "、".join(str(MeetingState(s).label) for s in sorted(transition.sources))
+    return f"会议当前状态为“{state_label}”，不能“{Action(action).label}”（仅限：{allowed}）。"
+
+
+def meeting_transition(*, meeting: Meeting, action: str, by, comment: str = "") -> Meeting:
+    """Apply one step of the workflow table (meetings.enums.TRANSITIONS) and record it."""
+    transition = TRANSITIONS.get(action)
+    if transition is None:
+        raise ValidationError(f"未知的操作“{action}”。")
+    with transaction.atomic():
+        meeting = _locked(meeting)
+        _require_actor(meeting, transition.actor, by)
+        if meeting.state not in transition.sources:
+            raise ValidationError(_refusal(meeting, action))
+        if transition.comment_required and not comment.strip():
+            raise ValidationError({"comment": f"“{Action(action).label}”时必须填写意见。"})
+        if action == Action.HOLD:
+            _check_ready_to_hold(meeting)
+        previous = meeting.state
+        meeting.state = transition.target
+        if action == Action.HOLD:
+            meeting.held_on = meeting.minutes.held_on
+        if action == Action.ARCHIVE:
+            meeting.archive_number = _next_archive_number(meeting)
+            meeting.archived_at = timezone.now()
+        audited_save(meeting, by=by, reason=str(Action(action).label))
+        MeetingTransition.objects.create(
+            meeting=meeting,
+            action=action,
+            from_state=previous,
+            to_state=meeting.state,
+            by=by,
+            comment=comment.strip(),
+        )
+        return meeting
+
+
+def meeting_submit(*, meeting: Meeting, by, comment: str = "") -> Meeting:
+    """R-11: the leader asks the branch (请示) to fix the content."""
+    return meeting_transition(meeting=meeting, action=Action.SUBMIT, by=by, comment=comment)
+
+
+def meeting_approve(*, meeting: Meeting, by, comment: str = "") -> Meeting:
+    return meeting_transition(meeting=meeting, action=Action.APPROVE, by=by, comment=comment)
+
+
+def meeting_return(*, meeting: Meeting, by, comment: str) -> Meeting:
+    return meeting_transition(meeting=meeting, action=Action.RETURN, by=by, comment=comment)
+
+
+def meeting_hold(*, meeting: Meeting, by, comment: str = "") -> Meeting:
+    """R-12: mark the meeting held once its minutes are complete (R-21: never without approval)."""
+    return meeting_transition(meeting=meeting, action=Action.HOLD, by=by, comment=comment)
+
+
+def meeting_report(*, meeting: Meeting, by, comment: str = "") -> Meeting:
+    """R-13: report the result to the branch promptly after the meeting."""
+    return meeting_transition(meeting=meeting, action=Action.REPORT, by=by, comment=comment)
+
+
+def meeting_archive(*, meeting: Meeting, by, comment: str = "") -> Meeting:
+    """R-12: the branch files the record for inspection (存档备查); read-only from then on."""
+    return meeting_transition(meeting=meeting, action=Action.ARCHIVE, by=by, comment=comment)
+
+
+def meeting_cancel(*, meeting: Meeting, by, comment: str) -> Meeting:
+    return meeting_transition(meeting=meeting, action=Action.CANCEL, by=by, comment=comment)
+
+
+def _next_archive_number(meeting: Meeting) -> str:
+    year = meeting.held_on.year
+    prefix = f"{year}-{meeting.group_id:05d}-"
+    PartyGroup.objects.select_for_update().filter(
+        pk=meeting.group_id
+    ).first()  # serialise numbering per group
+    count = Meeting.objects.filter(group_id=meeting.group_id, archive_number__startswith=prefix).count()
+    return f"{prefix}{count + 1:03d}"
+
+
+def _check_ready_to_hold(meeting: Meeting) -> None:
+    minutes = Minutes.objects.filter(meeting=meeting).first()
+    if minutes is None:
+        raise ValidationError("请先填写会议记录，再标记为已召开（R-12）。")
+    errors = rules.validate_minutes_times(
+        held_on=minutes.held_on,
+        start=minutes.start_time,
+        end=minutes.end_time,
+        today=timezone.localdate(),
+        marking_held=True,
+    )
+    if not meeting.agenda_items.exists():
+        errors.append("会议记录至少应有一个议题（R-14）。")
+    if not meeting.attendances.filter(role=AttendanceRole.PRESENT).exists():
+        errors.append("会议记录应登记参加人员（R-14）。")
+    if (
+        meeting.kind == MeetingKind.LIFE_MEETING
+        and not LifeMeetingRecord.objects.filter(meeting=meeting).exists()
+    ):
+        errors.append("组织生活会须记录会前、会上、会后各环节（R-18）。")
+    if meeting.kind == MeetingKind.EVALUATION and not meeting.evaluations.exists():
+        errors.append("民主评议党员须记录每名党员的自评和互评结果（R-19）。")
+    if errors:
+        raise ValidationError(errors)
+
+
+# --- Creating and editing the request ------------------------------------------------------------
+
+
+def meeting_create(
+    *,
+    group: PartyGroup,
+    kind: str,
+    title: str,
+    planned_date: dt.date,
+    agenda: str,
+    by,
+    planned_start: dt.time | None = None,
+    planned_place: str = "",
+    request_note: str = "",
+) -> Meeting:
+    """A draft meeting of ``group``; only its leader or deputy may create it."""
+    if not is_leader_of(by, group):
+        raise PermissionDenied("只有本党小组的组长或副组长可以安排会议。")
+    if group.dissolved_on and group.dissolved_on <= planned_date:
+        raise ValidationError({"planned_date": f"党小组已于{group.dissolved_on:%Y-%m-%d}撤销。"})
+    if not agenda.strip():
+        raise ValidationError({"agenda": "请填写拟定议题（R-11）。"})
+    with transaction.atomic():
+        meeting = Meeting(
+            group=group,
+            kind=kind,
+            title=title,
+            planned_date=planned_date,
+            planned_start=planned_start,
+            planned_place=planned_place,
+            agenda=agenda.strip(),
+            request_note=request_note,
+            created_by=by,
+        )
+        return audited_save(meeting, by=by, reason="新建会议")
+
+
+REQUEST_FIELDS = ("kind", "title", "planned_date", "planned_start", "planned_place", "agenda", "request_note")
+
+
+def meeting_update_request(*, meeting: Meeting, by, **changes) -> Meeting:
+    """Edit the request while it is a draft or returned for changes."""
+    unknown = set(changes) - set(REQUEST_FIELDS)
+    if unknown:
+        raise ValidationError(f"不能修改字段：{', '.join(sorted(unknown))}。")
+    with transaction.atomic():
+        meeting = _locked(meeting)
+        _require_actor(meeting, Actor.LEADER, by)
+        _require_not_archived(meeting)
+        if meeting.state not in EDITABLE_REQUEST_STATES:
+            raise ValidationError(
+                f"会议当前状态为“{meeting.get_state_display()}”，请示内容已提交，不能修改（仅草稿或退回时可修改）。"
+            )
+        for name, value in changes.items():
+            setattr(meeting, name, value)
+        return audited_save(meeting, by=by, reason="修改请示内容")
+
+
+# --- Minutes -------------------------------------------------------------------------------------
+
+
+@dataclass
+class SpeechInput:
+    views: str
+    speaker: Member | None = None
+    speaker_name: str = ""
+
+
+@dataclass
+class AgendaItemInput:
+    title: str
+    record: str = ""
+    category: str = TopicCategory.STUDY
+    speeches: list[SpeechInput] = field(default_factory=list)
+
+
+@dataclass
+class AttendanceInput:
+    role: str
+    member: Member | None = None
+    person_name: str = ""
+    person_title: str = ""
+    absence_reason: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.member.name if self.member else self.person_name
+
+
+@dataclass
+class ActionItemInput:
+    description: str
+    owner: Member
+    due_on: dt.date
+    measures: str = ""
+    agenda_number: int | None = None
+    is_rectification: bool = False
+
+
+@dataclass
+class FollowUpInput:
+    action_item: ActionItem
+    note: str
+    status_after: str
+    completed_on: dt.date | None = None
+
+
+def roster_on(group: PartyGroup, day: dt.date) -> list[Member]:
+    """The group's members on ``day`` (attendance is prefilled from it)."""
+    ids = GroupMembership.objects.filter(group=group).current(day).values("member_id")
+    return list(Member.objects.filter(pk__in=ids).order_by("name", "pk"))
+
+
+def minutes_save(
+    *,
+    meeting: Meeting,
+    by,
+    held_on: dt.date,
+    half_day: str,
+    start_time: dt.time,
+    end_time: dt.time,
+    place: str,
+    host: Member,
+    recorder: Member,
+    chair_summary: str,
+    attendance: Sequence[AttendanceInput],
+    agenda_items: Sequence[AgendaItemInput],
+    action_items: Sequence[ActionItemInput] = (),
+    follow_ups: Sequence[FollowUpInput] = (),
+    opening: str = "",
+    mark_held: bool = False,
+) -> Minutes:
+    """Write (or rewrite) the minutes of a notified or held meeting; optionally mark it held.
+
+    Refuses, with every reason at once and nothing saved: end before start, a future date marked
+    held, an absentee without reason, a person twice, an observer also present, a group member not
+    accounted for, no agenda item, speeches without speaker.
+    """
+    with transaction.atomic():
+        meeting = _locked(meeting)
+        _require_not_archived(meeting)
+        _require_actor(meeting, Actor.LEADER, by)
+        if meeting.state not in MINUTES_EDITABLE_STATES:
+            if meeting.state in {
+                MeetingState.DRAFT,
+                MeetingState.SUBMITTED,
+                MeetingState.RETURNED,
+                MeetingState.APPROVED,
+            }:
+                raise ValidationError(_refusal(meeting, Action.HOLD))
+            raise ValidationError(f"会议当前状态为“{meeting.get_state_display()}”，不能修改会议记录。")
+        roster = roster_on(meeting.group, held_on)
+        errors = rules.validate_minutes_times(
+            held_on=held_on,
+            start=start_time,
+            end=end_time,
+            today=timezone.localdate(),
+            marking_held=mark_held or meeting.state in HELD_STATES,
+        )
+        errors += rules.validate_attendance(
+            [
+                rules.AttendanceEntry(
+                    member_id=a.member.pk if a.member else None,
+                    name=a.name,
+                    role=a.role,
+                    absence_reason=a.absence_reason,
+                )
+                for a in attendance
+            ],
+            roster_ids={m.pk for m in roster},
+        )
+        if not agenda_items:
+            errors.append("会议记录至少应有一个议题（R-14）。")
+        for number, item in enumerate(agenda_items, 1):
+            if not item.title.strip():
+                errors.append(f"议题{number}缺少标题。")
+            for speech in item.speeches:
+                if speech.speaker is None and not speech.speaker_name.strip():
+                    errors.append(f"议题{number}有发言缺少发言人。")
+                if not speech.views.strip():
+                    errors.append(f"议题{number}有发言缺少主要观点。")
+        for action in action_items:
+            if action.agenda_number is not None and not 1 <= action.agenda_number <= len(agenda_items):
+                errors.append(f"议定事项“{action.description[:20]}”对应的议题编号无效。")
+            if action.owner.branch_id != meeting.group.branch_id:
+                errors.append(f"议定事项“{action.description[:20]}”的责任人应为本支部党员。")
+        for follow_up in follow_ups:
+            if follow_up.action_item.meeting.group_id != meeting.group_id:
+                errors.append("只能跟进本党小组的议定事项。")
+            if follow_up.status_after == ActionItemStatus.DONE and not follow_up.completed_on:
+                errors.append(f"议定事项“{follow_up.action_item}”标记完成时须填写完成日期。")
+        if errors:
+            raise ValidationError(errors)
+
+        minutes = Minutes.objects.filter(meeting=meeting).first() or Minutes(meeting=meeting)
+        for name, value in {
+            "held_on": held_on,
+            "half_day": half_day,
+            "start_time": start_time,
+            "end_time": end_time,
+            "place": place,
+            "host": host,
+            "recorder": recorder,
+            "chair_summary": chair_summary,
+            "opening": opening,
+            "written_by": by,
+        }.items():
+            setattr(minutes, name, value)
+        audited_save(minutes, by=by, reason="填写会议记录")
+
+        # Rewrite the children (they are part of one record; history keeps the old rows).
+        meeting.attendances.all().delete()
+        ActionItem.objects.filter(meeting=meeting, follow_ups__isnull=True).delete()
+        meeting.agenda_items.all().delete()
+        for a in attendance:
+            audited_save(
+                Attendance(
+                    meeting=meeting,
+                    member=a.member,
+                    person_name=a.person_name if not a.member else "",
+                    person_title=a.person_title,
+                    role=a.role,
+                    absence_reason=a.absence_reason if a.role == AttendanceRole.ABSENT else "",
+                ),
+                by=by,
+            )
+        saved_items: list[AgendaItem] = []
+        for number, item in enumerate(agenda_items, 1):
+            agenda_item = audited_save(
+                AgendaItem(
+                    meeting=meeting,
+                    number=number,
+                    title=item.title.strip(),
+                    category=item.category,
+                    record=item.record,
+                ),
+                by=by,
+            )
+            saved_items.append(agenda_item)
+            for order, speech in enumerate(item.speeches, 1):
+                audited_save(
+                    Speech(
+                        agenda_item=agenda_item,
+                        order=order,
+                        speaker=speech.speaker,
+                        speaker_name="" if speech.speaker else speech.speaker_name.strip(),
+                        views=speech.views,
+                    ),
+                    by=by,
+                )
+        for action in action_items:
+            audited_save(
+                ActionItem(
+                    meeting=meeting,
+                    agenda_item=saved_items[action.agenda_number - 1] if action.agenda_number else None,
+                    description=action.description,
+                    measures=action.measures,
+                    owner=action.owner,
+                    due_on=action.due_on,
+                    is_rectification=action.is_rectification,
+                ),
+                by=by,
+            )
+        for follow_up in follow_ups:
+            _record_follow_up(meeting=meeting, follow_up=follow_up, by=by)
+        if mark_held and meeting.state == MeetingState.NOTIFIED:
+            meeting_transition(meeting=meeting, action=Action.HOLD, by=by)
+        elif meeting.state in HELD_STATES and meeting.held_on != held_on:
+            meeting.held_on = held_on
+            audited_save(meeting, by=by, reason="更正召开日期")
+        return minutes
+
+
+def _record_follow_up(*, meeting: Meeting, follow_up: FollowUpInput, by) -> ActionFollowUp:
+    item = ActionItem.objects.select_for_update().get(pk=follow_up.action_item.pk)
+    record, _created = ActionFollowUp.objects.get_or_create(
+        action_item=item,
+        meeting=meeting,
+        defaults={"note": follow_up.note, "status_after": follow_up.status_after},
+    )
+    record.note = follow_up.note
+    record.status_after = follow_up.status_after
+    audited_save(record, by=by, reason="跟进议定事项")
+    item.status = follow_up.status_after
+    item.completed_on = follow_up.completed_on if follow_up.status_after == ActionItemStatus.DONE else None
+    audited_save(item, by=by, reason=f"会议跟进：{meeting.title}")
+    return record
+
+
+def open_action_items(group: PartyGroup) -> list[ActionItem]:
+    """R-16: decided matters of the group not yet done (carried into the next meeting's agenda)."""
+    return list(
+        ActionItem.objects.filter(
+            meeting__group=group, status__in=[ActionItemStatus.OPEN, ActionItemStatus.IN_PROGRESS]
+        )
+        .select_related("owner", "meeting")
+        .order_by("due_on", "pk")
+    )
+
+
+# --- Life meetings, evaluations ------------------------------------------------------------------
+
+
+def life_record_save(*, meeting: Meeting, by, **fields) -> LifeMeetingRecord:
+    """R-18: the before / during / after steps of an organisational life meeting."""
+    with transaction.atomic():
+        meeting = _locked(meeting)
+        _require_not_archived(meeting)
+        _require_actor(meeting, Actor.LEADER, by)
+        if meeting.kind != MeetingKind.LIFE_MEETING:
+            raise ValidationError("只有组织生活会需要记录会前、会上、会后环节。")
+        if meeting.state not in MINUTES_EDITABLE_STATES | {MeetingState.REPORTED}:
+            raise ValidationError(_refusal(meeting, Action.HOLD))
+        record = LifeMeetingRecord.objects.filter(meeting=meeting).first() or LifeMeetingRecord(
+            meeting=meeting
+        )
+        for name, value in fields.items():
+            setattr(record, name, value)
+        return audited_save(record, by=by, reason="组织生活会记录")
+
+
+@dataclass
+class EvaluationInput:
+    member: Member
+    self_evaluation: str
+    peer_result: str
+    note: str = ""
+
+
+def evaluations_save(*, meeting: Meeting, results: Sequence[EvaluationInput], by) -> list[EvaluationResult]:
+    """R-19: each member's self-evaluation and peer-evaluation result."""
+    with transaction.atomic():
+        meeting = _locked(meeting)
+        _require_not_archived(meeting)
+        _require_actor(meeting, Actor.LEADER, by)
+        if meeting.kind != MeetingKind.EVALUATION:
+            raise ValidationError("只有民主评议党员会议需要记录评议结果。")
+        if meeting.state not in MINUTES_EDITABLE_STATES:
+            raise ValidationError(_refusal(meeting, Action.HOLD))
+        day = meeting.minutes.held_on if hasattr(meeting, "minutes") else meeting.planned_date
+        roster_ids = {m.pk for m in roster_on(meeting.group, day)}
+        errors = []
+        seen = set()
+        for result in results:
+            if result.member.pk not in roster_ids:
+                errors.append(f"“{result.member.name}”不是本党小组党员。")
+            if result.member.pk in seen:
+                errors.append(f"“{result.member.name}”的评议结果重复。")
+            seen.add(result.member.pk)
+            if not result.self_evaluation.strip():
+                errors.append(f"“{result.member.name}”缺少党性分析和个人自评。")
+        if errors:
+            raise ValidationError(errors)
+        meeting.evaluations.all().delete()
+        return [
+            audited_save(
+                EvaluationResult(
+                    meeting=meeting,
+                    member=r.member,
+                    self_evaluation=r.self_evaluation,
+                    peer_result=r.peer_result,
+                    note=r.note,
+                ),
+                by=by,
+            )
+            for r in results
+        ]
+
+
+# --- Addenda -------------------------------------------------------------------------------------
+
+
+def addendum_add(*, meeting: Meeting, text: str, reason: str, by) -> MeetingAddendum:
+    """R-12: a correction to an archived record is a new linked addendum, never an edit."""
+    with transaction.atomic():
+        meeting = _locked(meeting)
+        if meeting.state != MeetingState.ARCHIVED:
+            raise ValidationError("只有已存档的会议记录需要补正；未存档的记录可直接修改。")
+        if not (is_leader_of(by, meeting.group) or is_approver_of(by, meeting.group)):
+            raise PermissionDenied("只有本党小组组长或支委会成员可以补正会议记录。")
+        if not text.strip() or not reason.strip():
+            raise ValidationError("请填写补正内容和原因。")
+        number = meeting.addenda.count() + 1
+        return MeetingAddendum.objects.create(
+            meeting=meeting, number=number, text=text.strip(), reason=reason.strip(), created_by=by
+        )
+
+
+# --- Talks (R-20) --------------------------------------------------------------------------------
+
+
+def talk_record(
+    *,
+    group: PartyGroup,
+    talked_on: dt.date,
+    initiator: Member,
+    partner: Member,
+    topic: str,
+    summary: str,
+    by,
+    place: str = "",
+) -> Talk:
+    """R-20: a heart-to-heart talk between two members of the group (leader–member or member–member)."""
+    if not is_leader_of(by, group):
+        raise PermissionDenied("只有本党小组的组长或副组长可以登记谈心谈话。")
+    errors = []
+    if talked_on > timezone.localdate():
+        errors.append("谈话日期不能晚于今天。")
+    if initiator.pk == partner.pk:
+        errors.append("谈心谈话须在两人之间进行。")
+    roster_ids = {m.pk for m in roster_on(group, talked_on)}
+    for person in (initiator, partner):
+        if person.pk not in roster_ids:
+            errors.append(f"“{person.name}”在{talked_on:%Y-%m-%d}不是本党小组党员。")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        talk = Talk(
+            group=group,
+            talked_on=talked_on,
+            initiator=initiator,
+            partner=partner,
+            topic=topic,
+            summary=summary,
+            place=place,
+            recorded_by=by,
+        )
+        return audited_save(talk, by=by, reason="登记谈心谈话")
+
+
+# --- Annual plan (R-17) --------------------------------------------------------------------------
+
+
+@dataclass
+class PlanItemInput:
+    month: int
+    topic: str
+    kind: str = MeetingKind.GROUP_MEETING
+    category: str = TopicCategory.STUDY
+
+
+def annual_plan_save(
+    *,
+    group: PartyGroup,
+    year: int,
+    items: Sequence[PlanItemInput],
+    by,
+    summary: str = "",
+    meetings_per_year: int = 12,
+) -> AnnualPlan:
+    """R-17: the group's plan for ``year`` (months, topics, meeting frequency); replaces earlier items."""
+    if not is_leader_of(by, group):
+        raise PermissionDenied("只有本党小组的组长或副组长可以制定年度计划。")
+    errors = [
+        f"第{i}项的月份“{item.month}”无效（应为1至12）。"
+        for i, item in enumerate(items, 1)
+        if not 1 <= item.month <= 12
+    ]
+    errors += [f"第{i}项缺少主题。" for i, item in enumerate(items, 1) if not item.topic.strip()]
+    if not items:
+        errors.append("年度计划至少应有一项安排。")
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic():
+        plan = AnnualPlan.objects.select_for_update().filter(group=group, year=year).first() or AnnualPlan(
+            group=group, year=year, created_by=by
+        )
+        plan.summary = summary
+        plan.meetings_per_year = meetings_per_year
+        audited_save(plan, by=by, reason="制定年度计划")
+        plan.items.all().delete()
+        for item in items:
+            audited_save(
+                AnnualPlanItem(
+                    plan=plan,
+                    month=item.month,
+                    topic=item.topic.strip(),
+                    kind=item.kind,
+                    category=item.category,
+                ),
+                by=by,
+            )
+        return plan
