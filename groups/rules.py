@@ -153,7 +153,9 @@ def check_unit_alignment(
     A unit larger than one group may hold (the rule set's size guideline maximum when enabled,
     else the split threshold) is expected to span groups and is not reported.
     """
-    capacity = rule_set.size_guideline_max if rule_set.size_guideline_enabled else rule_set.split_threshold
+    # The largest group a unit may form on its own: the guideline maximum, else one below the size at which a
+    # branch must be divided (groups.split uses the same bound).
+    capacity = rule_set.size_guideline_max if rule_set.size_guideline_enabled else rule_set.split_threshold - 1
     by_unit: dict[int, list[MemberFact]] = defaultdict(list)
     for member in members:
         if member.unit_id is not None and member.id in group_of:
@@ -209,12 +211,13 @@ def check_single_group(
         overlapping = [(a, b) for i, a in enumerate(own) for b in own[i + 1 :] if a.overlaps(b)]
         if overlapping:
             a, b = overlapping[0]
+            what = "同一党小组有两段重叠的编入记录" if a.group_id == b.group_id else "同时编入两个党小组"
             start = max(a.started_on, b.started_on)
             findings.append(
                 make_finding(
                     "R-09",
                     severity=Severity.VIOLATION,
-                    message=f"党员“{member.name}”自{start:%Y-%m-%d}起同时编入两个党小组。",
+                    message=f"党员“{member.name}”自{start:%Y-%m-%d}起{what}。",
                     **common,
                 )
             )

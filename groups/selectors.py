@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from groups.models import GroupMembership, LeaderAppointment, PartyGroup
+from groups.models import GroupChange, GroupMembership, LeaderAppointment, PartyGroup
 from members.enums import MemberState
 from members.models import Branch, Member
 from members.selectors import MemberRoles, member_roles
@@ -115,6 +115,16 @@ def appointments_visible_to(user) -> QuerySet[LeaderAppointment]:
     return LeaderAppointment.objects.select_related("group", "member", "group__branch").filter(
         group__in=groups_visible_to(user)
     )
+
+
+def group_changes_visible_to(user) -> QuerySet[GroupChange]:
+    """R-05 decisions and filings: org staff of the subtree (who acknowledge) and the branch committee."""
+    roles = roles_of(user)
+    qs = GroupChange.objects.select_related("branch", "branch__organisation", "group")
+    if roles.is_superuser:
+        return qs
+    q = _org_q(roles.org_paths, "branch__organisation__") | Q(branch_id__in=list(roles.committee_branch_ids))
+    return qs.filter(q)
 
 
 def current_members(group: PartyGroup, on: dt.date | None = None) -> QuerySet[Member]:

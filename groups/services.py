@@ -110,6 +110,8 @@ def membership_start(
     """Place a member who is in no group into ``group`` (R-09: refused if it would overlap another)."""
     with transaction.atomic():
         member = _lock_member(member)
+        if not member.is_active:
+            raise ValidationError({"member": f"“{member.name}”已离册，不能编入党小组。"})
         if group.dissolved_on and group.dissolved_on <= started_on:
             raise ValidationError({"group": f"党小组“{group.name}”已于{group.dissolved_on:%Y-%m-%d}撤销。"})
         if started_on < group.established_on:

@@ -13,3 +13,6 @@ TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBacken
 MEDIA_ROOT = BASE_DIR / "var" / "test-media"  # noqa: F405
 EXPORT_ROOT = BASE_DIR / "var" / "test-exports"  # noqa: F405
 LOGGING["root"]["level"] = "WARNING"  # noqa: F405
+# Serve static files from the finders without a collected STATIC_ROOT (pytest runs with DEBUG=False).
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

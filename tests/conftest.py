@@ -27,6 +27,25 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip)
 
 
+@pytest.fixture(autouse=True)
+def _seeded_rule_sets(request):
+    """The rule sets come from a data migration; a transactional test (live_server, threads) flushes them.
+
+    Re-create them for any test that touches the database, so tests do not depend on their order.
+    """
+    names = set(request.fixturenames)
+    if names & {"transactional_db", "live_server"}:
+        request.getfixturevalue("transactional_db")
+    elif "db" in names or request.node.get_closest_marker("django_db"):
+        request.getfixturevalue("db")
+    else:
+        return
+    from members.models import RuleSet
+    from members.rule_set_defaults import ensure_rule_sets
+
+    ensure_rule_sets(RuleSet)
+
+
 @dataclass
 class World:
     """One branch with two groups, a secretary, two leaders, members; and a second branch."""

@@ -1,0 +1,210 @@
+"""Tests of groups/selectors.py: each role × each selector, with the exact sets of visible objects.
+
+The tree (工委 → 机关党委 → 党总支, another 工委) and its users come from ``tests.org_tree``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from groups import selectors
+from groups.enums import GroupChangeKind, LeaderRole
+from groups.models import GroupChange, GroupMembership
+from tests import factories as f
+from tests.org_tree import ROLES, build_tree, fresh_user
+
+pytestmark = pytest.mark.django_db
+
+A1, A2, B1, C1 = "办公室第一党小组", "办公室第二党小组", "国库党小组", "另一党小组"
+
+
+@pytest.fixture
+def tree(db):
+    return build_tree()
+
+
+def matrix(tree, selector, label) -> dict[str, set[str]]:
+    return {role: {label(obj) for obj in selector(fresh_user(tree, role))} for role in ROLES}
+
+
+def group_name(obj) -> str:
+    return obj.name
+
+
+# --- groups_visible_to ---------------------------------------------------------------------------
+GROUPS_VISIBLE = {
+    "superuser": {A1, A2, B1, C1},
+    "staff_top": {A1, A2, B1},  # every descendant's branches
+    "staff_mid": {A1, A2, B1},
+    "staff_leaf": {B1},  # a leaf's staff see only theirs
+    "staff_other": {C1},
+    "secretary_a": {A1, A2},  # the whole branch
+    "propaganda_a": {A1, A2},  # any committee member
+    "secretary_c": {C1},
+    "leader_a1": {A1},  # the group led
+    "leader_a2": {A2},
+    "member_a1": {A1},  # the member's own group
+    "anonymous": set(),
+}
+
+
+def test_groups_visible_to_each_role(tree):
+    assert matrix(tree, selectors.groups_visible_to, group_name) == GROUPS_VISIBLE
+
+
+def test_leader_of_one_group_and_member_of_another_sees_both(tree):
+    # 组长甲 leads a1; make them deputy of a2 as well: leaders see every group they lead
+    f.LeaderAppointmentFactory(group=tree.groups["a2"], member=tree.members["组长甲"], role=LeaderRole.DEPUTY)
+    assert {g.name for g in selectors.groups_visible_to(fresh_user(tree, "leader_a1"))} == {A1, A2}
+
+
+def test_former_leader_sees_only_their_own_group(tree):
+    appointment = tree.groups["a2"].appointments.get()
+    appointment.ended_on = timezone.localdate() - dt.timedelta(days=1)
+    appointment.save()
+    # 组长乙 is still a member of a2, so a2 stays visible as their own group, but they no longer lead it
+    roles = selectors.roles_of(fresh_user(tree, "leader_a2"))
+    assert (roles.led_group_ids, roles.own_group_id) == (frozenset(), tree.groups["a2"].pk)
+
+
+def test_leader_of_a_dissolved_group_does_not_lead_it(tree):
+    group = tree.groups["a1"]
+    group.dissolved_on = dt.date(2023, 1, 1)
+    group.save()
+    assert selectors.roles_of(fresh_user(tree, "leader_a1")).led_group_ids == frozenset()
+
+
+# --- members_visible_to --------------------------------------------------------------------------
+def test_members_visible_to_each_role(tree):
+    expected = {
+        "superuser": tree.member_names("A", "B", "C"),
+        "staff_top": tree.member_names("A", "B"),
+        "staff_mid": tree.member_names("A", "B"),
+        "staff_leaf": tree.member_names("B"),
+        "staff_other": tree.member_names("C"),
+        "secretary_a": tree.member_names("A"),  # including the member in no group
+        "propaganda_a": tree.member_names("A"),
+        "secretary_c": tree.member_names("C"),
+        "leader_a1": {"组长甲", "党员甲", "党员乙"},  # the current members of the group led
+        "leader_a2": {"组长乙", "书记甲", "党员丙"},
+        "member_a1": {"党员甲"},  # a member: only themself
+        "anonymous": set(),
+    }
+    assert matrix(tree, selectors.members_visible_to, group_name) == expected
+
+
+def test_leader_does_not_see_a_member_who_left_the_group(tree):
+    membership = GroupMembership.objects.get(member=tree.members["党员乙"])
+    membership.ended_on = timezone.localdate()
+    membership.save()
+    assert {m.name for m in selectors.members_visible_to(fresh_user(tree, "leader_a1"))} == {
+        "组长甲",
+        "党员甲",
+    }
+
+
+# --- memberships / appointments / group changes ---------------------------------------------------
+def test_memberships_visible_to_each_role(tree):
+    def label(m):
+        return f"{m.group.name}:{m.member.name}"
+
+    everything = {label(m) for m in GroupMembership.objects.select_related("group", "member")}
+    expected = {role: {x for x in everything if x.split(":")[0] in GROUPS_VISIBLE[role]} for role in ROLES}
+    assert matrix(tree, selectors.memberships_visible_to, label) == expected
+    assert len(expected["leader_a1"]) == 3
+
+
+def test_appointments_visible_to_each_role(tree):
+    def label(a):
+        return f"{a.group.name}:{a.member.name}"
+
+    leaders = {A1: f"{A1}:组长甲", A2: f"{A2}:组长乙", B1: f"{B1}:组长丙"}
+    expected = {role: {leaders[g] for g in GROUPS_VISIBLE[role] if g in leaders} for role in ROLES}
+    assert matrix(tree, selectors.appointments_visible_to, label) == expected
+    assert expected["staff_leaf"] == {f"{B1}:组长丙"}
+
+
+def test_group_changes_visible_to_each_role(tree):
+    for key in ("A", "B", "C"):
+        GroupChange.objects.create(
+            branch=tree.branches[key],
+            kind=GroupChangeKind.CREATE,
+            summary=key,
+            decided_on=dt.date(2024, 1, 1),
+            document_number=key,
+            decided_by=tree.users["superuser"],
+        )
+    expected = {
+        **{role: set() for role in ROLES},  # leaders and members do not see the branch's decisions
+        "superuser": {"A", "B", "C"},
+        "staff_top": {"A", "B"},
+        "staff_mid": {"A", "B"},
+        "staff_leaf": {"B"},
+        "staff_other": {"C"},
+        "secretary_a": {"A"},
+        "propaganda_a": {"A"},
+        "secretary_c": {"C"},
+    }
+    assert matrix(tree, selectors.group_changes_visible_to, lambda c: c.summary) == expected
+
+
+# --- roles_of ------------------------------------------------------------------------------------
+def test_roles_of_each_role(tree):
+    g = {k: v.pk for k, v in tree.groups.items()}
+    expected = {
+        **{role: (frozenset(), frozenset(), None) for role in ROLES},
+        "secretary_a": (frozenset(), frozenset(), g["a2"]),
+        "secretary_c": (frozenset(), frozenset(), g["c1"]),
+        "leader_a1": (frozenset({g["a1"]}), frozenset({tree.branches["A"].pk}), g["a1"]),
+        "leader_a2": (frozenset({g["a2"]}), frozenset({tree.branches["A"].pk}), g["a2"]),
+        "member_a1": (frozenset(), frozenset(), g["a1"]),
+    }
+    actual = {}
+    for role in ROLES:
+        roles = selectors.roles_of(fresh_user(tree, role))
+        actual[role] = (roles.led_group_ids, roles.led_group_branch_ids, roles.own_group_id)
+    assert actual == expected
+
+
+def test_roles_of_delegates_to_member_roles_and_is_cached(tree, django_assert_num_queries):
+    user = fresh_user(tree, "secretary_a")
+    roles = selectors.roles_of(user)
+    assert roles.committee_branch_ids == frozenset({tree.branches["A"].pk})
+    assert roles.is_superuser is False
+    with django_assert_num_queries(0):
+        assert selectors.roles_of(user) is roles
+
+
+# --- current_members / branch_groups_with_roster --------------------------------------------------
+def test_current_members_of_a_group_on_a_day(tree):
+    group = tree.groups["a1"]
+    newcomer = f.MemberFactory(branch=tree.branches["A"], name="新党员")
+    f.GroupMembershipFactory(group=group, member=newcomer, started_on=dt.date(2024, 9, 1))
+    old = GroupMembership.objects.get(member=tree.members["党员乙"])
+    old.ended_on = dt.date(2024, 9, 1)
+    old.save()
+    assert {m.name for m in selectors.current_members(group, dt.date(2024, 8, 31))} == {
+        "组长甲",
+        "党员甲",
+        "党员乙",
+    }
+    assert {m.name for m in selectors.current_members(group, dt.date(2024, 9, 1))} == {
+        "组长甲",
+        "党员甲",
+        "新党员",
+    }
+
+
+def test_branch_groups_with_roster_in_three_queries(tree, django_assert_num_queries):
+    with django_assert_num_queries(3):
+        groups = selectors.branch_groups_with_roster(tree.branches["A"])
+        summary = {
+            g.name: ({m.member.name for m in g.roster}, [a.member.name for a in g.leaders]) for g in groups
+        }
+    assert summary == {
+        A1: ({"组长甲", "党员甲", "党员乙"}, ["组长甲"]),
+        A2: ({"组长乙", "书记甲", "党员丙"}, ["组长乙"]),
+    }

@@ -1,0 +1,155 @@
+"""Tests of partygroup/findings.py: the Finding value, make_finding, refusals, sorting, collectors."""
+
+from __future__ import annotations
+
+import datetime as dt
+import importlib
+
+import pytest
+from django.core.exceptions import ValidationError
+
+from groups.findings import collect_group_findings
+from members.models import RuleSet
+from partygroup import findings as findings_module
+from partygroup.findings import (
+    Finding,
+    Severity,
+    collect_findings,
+    make_finding,
+    refuse_on_violations,
+    register_collector,
+    sort_findings,
+)
+
+_SEEDED = {v["code"]: v for v in importlib.import_module("members.migrations.0002_rule_sets").RULE_SETS}
+LOUDI = RuleSet(**_SEEDED["loudi-2023"])
+
+
+def finding(rule_id="R-03", severity="violation", obj_id=1, branch_id=1, obj_type="group", **kw) -> Finding:
+    return make_finding(
+        rule_id,
+        severity=severity,
+        obj_type=obj_type,
+        obj_id=obj_id,
+        label=kw.pop("label", "第一党小组"),
+        message=kw.pop("message", "党小组“第一党小组”现有党员2名，少于3名。"),
+        branch_id=branch_id,
+        **kw,
+    )
+
+
+def test_make_finding_cites_the_central_rules_without_a_rule_set():
+    assert finding() == Finding(
+        rule_id="R-03",
+        severity="violation",
+        object_type="group",
+        object_id=1,
+        object_label="第一党小组",
+        message="党小组“第一党小组”现有党员2名，少于3名。",
+        article="《中央和国家机关党小组工作规则（试行）》第一条",
+        branch_id=1,
+    )
+
+
+def test_make_finding_cites_the_rule_sets_document():
+    assert finding(rule_set=LOUDI).article == "《关于进一步规范娄底市直机关党小组工作的实施意见》第一条"
+
+
+def test_make_finding_keeps_fixed_documents_whatever_the_rule_set():
+    assert finding("R-08", severity="advisory", rule_set=LOUDI).article == (
+        "《关于深入发挥党小组作用的实施意见》“调整和优化党小组设置”"
+    )
+
+
+def test_make_finding_stores_severity_as_plain_string_and_extra_outside_equality():
+    one = finding(severity=Severity.VIOLATION, size=2)
+    other = finding(size=5)
+    assert type(one.severity) is str
+    assert one.extra == {"size": 2}
+    assert one == other  # extra is not part of the finding's identity
+    assert hash(one) == hash(other)
+
+
+def test_finding_properties():
+    violation = finding()
+    advisory = finding("R-08", severity="advisory")
+    assert (violation.is_violation, advisory.is_violation) == (True, False)
+    assert (violation.severity_label, advisory.severity_label) == ("违规", "提醒")
+    assert violation.rule_title == "每个党小组不少于3名党员"
+    assert violation.excerpt.startswith("党员人数在20人以上的党支部")
+
+
+def test_finding_as_dict():
+    assert finding(rule_set=LOUDI).as_dict() == {
+        "rule_id": "R-03",
+        "severity": "violation",
+        "object_type": "group",
+        "object_id": 1,
+        "object": "第一党小组",
+        "branch_id": 1,
+        "message": "党小组“第一党小组”现有党员2名，少于3名。",
+        "article": "《关于进一步规范娄底市直机关党小组工作的实施意见》第一条",
+    }
+
+
+def test_refuse_on_violations_names_rule_and_article():
+    with pytest.raises(ValidationError) as excinfo:
+        refuse_on_violations([finding(), finding("R-08", severity="advisory")])
+    assert excinfo.value.messages == [
+        "党小组“第一党小组”现有党员2名，少于3名。（R-03，《中央和国家机关党小组工作规则（试行）》第一条）"
+    ]
+
+
+def test_refuse_on_violations_on_a_field():
+    with pytest.raises(ValidationError) as excinfo:
+        refuse_on_violations([finding(), finding(obj_id=2)], field_name="group")
+    assert list(excinfo.value.message_dict) == ["group"]
+    assert len(excinfo.value.message_dict["group"]) == 2
+
+
+@pytest.mark.parametrize("findings", [[], [finding("R-08", severity="advisory")]])
+def test_refuse_on_violations_lets_advisories_pass(findings):
+    assert refuse_on_violations(findings) is None
+
+
+def test_sort_findings_by_branch_then_violations_first_then_rule_and_object():
+    a = finding("R-08", severity="advisory", branch_id=1, obj_id=1)
+    b = finding("R-03", severity="violation", branch_id=1, obj_id=2)
+    c = finding("R-03", severity="violation", branch_id=1, obj_id=1)
+    d = finding("R-01", severity="advisory", branch_id=2, obj_type="branch", obj_id=2)
+    e = finding("R-09", severity="violation", branch_id=2, obj_type="member", obj_id=7)
+    none = finding("R-04", branch_id=None, obj_id=None)
+    assert sort_findings([d, a, e, b, none, c]) == [none, c, b, a, e, d]
+
+
+def test_register_collector_is_idempotent(monkeypatch):
+    monkeypatch.setattr(findings_module, "_COLLECTORS", [])
+
+    def collector(branches, on):
+        return []
+
+    assert register_collector(collector) is collector
+    register_collector(collector)
+    assert [collector] == findings_module._COLLECTORS
+
+
+def test_collect_findings_asks_every_collector_with_the_same_branches_and_sorts(monkeypatch):
+    calls = []
+
+    def first(branches, on):
+        calls.append(("first", branches, on))
+        return [finding("R-08", severity="advisory", branch_id=b) for b in branches]
+
+    def second(branches, on):
+        calls.append(("second", branches, on))
+        return [finding("R-10", severity="advisory", branch_id=b) for b in branches]
+
+    monkeypatch.setattr(findings_module, "_COLLECTORS", [first, second])
+    day = dt.date(2024, 9, 1)
+    result = collect_findings(iter([2, 1]), day)  # any iterable: read once, given as a list to all
+    assert calls == [("first", [2, 1], day), ("second", [2, 1], day)]
+    assert [(x.branch_id, x.rule_id) for x in result] == [(1, "R-08"), (1, "R-10"), (2, "R-08"), (2, "R-10")]
+
+
+def test_groups_app_registers_its_collector():
+    assert collect_group_findings in findings_module._COLLECTORS
