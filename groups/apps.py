@@ -9,6 +9,9 @@ class GroupsConfig(AppConfig):
     def ready(self) -> None:
         from groups import permissions  # noqa: F401  (registers the rules predicates)
         from groups.findings import collect_group_findings
+        from groups.importing import group_column
+        from members.importing import register_column_extension
         from partygroup.findings import register_collector
 
         register_collector(collect_group_findings)
+        register_column_extension(group_column)  # the 所在党小组 column of the member import/export

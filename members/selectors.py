@@ -111,6 +111,19 @@ def branches_visible_to(user) -> QuerySet[Branch]:
     return qs.filter(q)
 
 
+def members_visible_to_staff(user) -> QuerySet[Member]:
+    """Members a staff user manages or reads in the admin: org staff their subtree, committee
+    members their branches (the admin's scope; group leaders' views use groups.selectors)."""
+    roles = member_roles(user)
+    qs = Member.objects.select_related("branch", "branch__organisation", "unit")
+    if roles.is_superuser:
+        return qs
+    return qs.filter(
+        _org_subtree_q(roles.org_paths, "branch__organisation__")
+        | Q(branch_id__in=list(roles.committee_branch_ids))
+    )
+
+
 def branches_managed_by(user) -> QuerySet[Branch]:
     """Branches whose committee the user sits on (write access to the branch's set-up)."""
     roles = member_roles(user)
