@@ -29,8 +29,14 @@ class SpeechEntry:
     name: str
 
 
-def validate_attendance(entries: Sequence[AttendanceEntry], roster_ids: set[int]) -> list[str]:
-    """R-14: every absentee has a reason; nobody twice; an observer is not also present; roster complete."""
+def validate_attendance(
+    entries: Sequence[AttendanceEntry], roster_ids: set[int], roster_names: dict[int, str] | None = None
+) -> list[str]:
+    """R-14: every absentee has a reason; nobody twice; an observer is not also present; roster complete.
+
+    Members of the group (``roster_ids``) are present or absent; anyone else — a member of another
+    group, a bureau chief, a person outside the system — can only be an observer (列席).
+    """
     errors: list[str] = []
     seen: dict[object, AttendanceEntry] = {}
     for entry in entries:
@@ -43,16 +49,20 @@ def validate_attendance(entries: Sequence[AttendanceEntry], roster_ids: set[int]
                 errors.append(f"“{entry.name}”在出席名单中出现了两次。")
             continue
         seen[key] = entry
+        if entry.member_id is None and not entry.name.strip():
+            errors.append("列席人员须填写姓名。")
         if entry.role == AttendanceRole.ABSENT and not entry.absence_reason.strip():
             errors.append(f"缺席人员“{entry.name}”必须注明缺席原因（R-14）。")
-        if entry.member_id is None and entry.role != AttendanceRole.OBSERVER:
+        in_group = entry.member_id is not None and entry.member_id in roster_ids
+        if not in_group and entry.role != AttendanceRole.OBSERVER:
             errors.append(f"“{entry.name}”不是本党小组党员，只能作为列席人员。")
-        if entry.member_id and entry.member_id in roster_ids and entry.role == AttendanceRole.OBSERVER:
+        if in_group and entry.role == AttendanceRole.OBSERVER:
             errors.append(f"“{entry.name}”是本党小组党员，应登记为参加或缺席，而不是列席。")
     listed = {e.member_id for e in entries if e.member_id}
     missing = roster_ids - listed
     if missing:
-        errors.append(f"还有{len(missing)}名本党小组党员未登记出席情况（参加或缺席）。")
+        names = "、".join(sorted((roster_names or {}).get(pk, str(pk)) for pk in missing))
+        errors.append(f"还有{len(missing)}名本党小组党员未登记出席情况（参加或缺席）：{names}。")
     if not any(e.role == AttendanceRole.PRESENT for e in entries):
         errors.append("至少应有一名参加人员。")
     return errors
@@ -148,20 +158,47 @@ def cadence_window(on: dt.date, months: int = 12) -> tuple[dt.date, dt.date]:
     return add_months(on, -months), last
 
 
+def first_full_month(day: dt.date) -> dt.date:
+    """The first month that ``day`` covers entirely: its own if it is the 1st, else the next one."""
+    return day if day.day == 1 else add_months(day, 1)
+
+
+def _month_range(first: dt.date, last: dt.date) -> str:
+    end = f"{last.month}月" if first.year == last.year else f"{last.year}年{last.month}月"
+    return f"{first.year}年{first.month}月至{end}"
+
+
 def check_monthly_meetings(
     facts: GroupCadenceFacts, *, on: dt.date, rule_set, window_months: int = 12
 ) -> list[Finding]:
-    """R-10: a complete month in the window without a held group meeting is a finding (advisory)."""
+    """R-10: a complete month in the window without a held group meeting is a finding (advisory).
+
+    Only complete months count: not ``on``'s month, not the founding month of a group founded after
+    the 1st, nothing before the rule set took effect. A month with only a draft, cancelled or not yet
+    held meeting is missing. With ``group_meeting_interval_months`` n > 1, the months are taken in
+    calendar-aligned blocks of n (n=3: quarters) and each complete block without a meeting is listed.
+    """
     first, last = cadence_window(on, window_months)
-    start = max(first, month_start(facts.established_on), month_start(rule_set.effective_date))
-    if facts.established_on > month_start(facts.established_on):
-        start = max(start, add_months(facts.established_on, 1))  # the founding month is not counted
-    missing = [
-        m for m in months_between(start, last) if start <= last and m not in facts.held_group_meeting_months
-    ]
-    if not missing:
+    start = max(first, first_full_month(facts.established_on), first_full_month(rule_set.effective_date))
+    interval = max(1, rule_set.group_meeting_interval_months or 1)
+    months = months_between(start, last) if start <= last else []
+    missing_blocks: list[list[dt.date]] = []
+    block: list[dt.date] = []
+    for month in months:
+        if (month.year * 12 + month.month - 1) % interval == 0:
+            block = []
+        block.append(month)
+        block_complete = (month.year * 12 + month.month) % interval == 0 and len(block) == interval
+        if block_complete and not any(m in facts.held_group_meeting_months for m in block):
+            missing_blocks.append(block)
+    if not missing_blocks:
         return []
-    months = "、".join(f"{m.year}年{m.month}月" for m in missing)
+    if interval == 1:
+        text = "、".join(f"{b[0].year}年{b[0].month}月" for b in missing_blocks)
+        expectation = "一般每月召开1次"
+    else:
+        text = "、".join(_month_range(b[0], b[-1]) for b in missing_blocks)
+        expectation = f"按规定每{interval}个月至少召开1次"
     return [
         make_finding(
             "R-10",
@@ -169,10 +206,10 @@ def check_monthly_meetings(
             obj_type="group",
             obj_id=facts.group_id,
             label=facts.group_name,
-            message=f"党小组“{facts.group_name}”在{months}没有召开党小组会（一般每月召开1次）。",
+            message=f"党小组“{facts.group_name}”在{text}没有召开党小组会（{expectation}）。",
             rule_set=rule_set,
             branch_id=facts.branch_id,
-            months=[m.isoformat() for m in missing],
+            months=[m.isoformat() for b in missing_blocks for m in b],
         )
     ]
 
@@ -200,16 +237,18 @@ def check_annual_plan(facts: GroupCadenceFacts, *, on: dt.date, rule_set) -> lis
     ]
 
 
-def _overdue(last: dt.date | None, established: dt.date, on: dt.date, interval_months: int) -> bool:
-    """Due within ``interval_months`` months after the month of the last one (or of joining/founding);
-    overdue from the first day of the month after that."""
-    return on >= add_months(last or established, interval_months + 1)
+def _overdue(last: dt.date | None, since: dt.date, on: dt.date, interval_months: int, rule_set) -> bool:
+    """Due within ``interval_months`` months after the month of the last one (or, if none, of joining,
+    founding or the rule set taking effect, whichever is latest); overdue from the first day of the
+    month after that. A talk in January with a 6-month interval is due by 31 July."""
+    base = last or max(since, rule_set.effective_date)
+    return on >= add_months(base, interval_months + 1)
 
 
 def check_life_meeting(facts: GroupCadenceFacts, *, on: dt.date, rule_set) -> list[Finding]:
     """R-18: an organisational life meeting at least every ``life_meeting_interval_months`` (6)."""
     interval = rule_set.life_meeting_interval_months
-    if not _overdue(facts.last_life_meeting, facts.established_on, on, interval):
+    if not _overdue(facts.last_life_meeting, facts.established_on, on, interval, rule_set):
         return []
     since = f"上次召开于{facts.last_life_meeting:%Y-%m-%d}" if facts.last_life_meeting else "尚未召开过"
     return [
@@ -229,7 +268,7 @@ def check_life_meeting(facts: GroupCadenceFacts, *, on: dt.date, rule_set) -> li
 def check_evaluation(facts: GroupCadenceFacts, *, on: dt.date, rule_set) -> list[Finding]:
     """R-19: a democratic evaluation of members at least every ``evaluation_interval_months`` (12)."""
     interval = rule_set.evaluation_interval_months
-    if not _overdue(facts.last_evaluation, facts.established_on, on, interval):
+    if not _overdue(facts.last_evaluation, facts.established_on, on, interval, rule_set):
         return []
     since = f"上次评议于{facts.last_evaluation:%Y-%m-%d}" if facts.last_evaluation else "尚未开展过"
     return [
@@ -260,7 +299,7 @@ def check_talks(members: Iterable[MemberTalkFacts], *, on: dt.date, rule_set) ->
     interval = rule_set.talk_interval_months
     findings = []
     for m in members:
-        if not _overdue(m.last_talk, m.in_group_since, on, interval):
+        if not _overdue(m.last_talk, m.in_group_since, on, interval, rule_set):
             continue
         since = f"上次谈话于{m.last_talk:%Y-%m-%d}" if m.last_talk else "尚无谈话记录"
         findings.append(

@@ -14,20 +14,23 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from groups.models import GroupMembership, PartyGroup
+from groups.models import PartyGroup
 from groups.selectors import roles_of
-from meetings import rules
+from meetings import notices, rules
 from meetings.enums import (
     EDITABLE_REQUEST_STATES,
     HELD_STATES,
     MINUTES_EDITABLE_STATES,
+    OPEN_ACTION_STATUSES,
     TRANSITIONS,
     Action,
     ActionItemStatus,
     Actor,
     AttendanceRole,
+    EvaluationGrade,
     MeetingKind,
     MeetingState,
     TopicCategory,
@@ -43,11 +46,13 @@ from meetings.models import (
     LifeMeetingRecord,
     Meeting,
     MeetingAddendum,
+    MeetingNotice,
     MeetingTransition,
     Minutes,
     Speech,
     Talk,
 )
+from meetings.selectors import roster_on
 from members.models import Member
 from partygroup.audit import audited_save
 
@@ -104,7 +109,16 @@ def _refusal(meeting: Meeting, action: str) -> str:
 
 
 def meeting_transition(*, meeting: Meeting, action: str, by, comment: str = "") -> Meeting:
-    """Apply one step of the workflow table (meetings.enums.TRANSITIONS) and record it."""
+    """Apply one step of the workflow table (meetings.enums.TRANSITIONS) and record it.
+
+    The NOTIFY step always sends the notice too (``meeting_notify``): it cannot be taken silently.
+    """
+    if action == Action.NOTIFY:
+        return meeting_notify(meeting=meeting, by=by, comment=comment).meeting
+    return _transition(meeting=meeting, action=action, by=by, comment=comment)
+
+
+def _transition(*, meeting: Meeting, action: str, by, comment: str = "") -> Meeting:
     transition = TRANSITIONS.get(action)
     if transition is None:
         raise ValidationError(f"未知的操作“{action}”。")
@@ -117,6 +131,8 @@ def meeting_transition(*, meeting: Meeting, action: str, by, comment: str = "") 
             raise ValidationError({"comment": f"“{Action(action).label}”时必须填写意见。"})
         if action == Action.HOLD:
             _check_ready_to_hold(meeting)
+        if action == Action.CANCEL and Minutes.objects.filter(meeting=meeting).exists():
+            raise ValidationError("会议已填写会议记录，不能取消；已召开的会议请记录为已召开（R-12）。")
         previous = meeting.state
         meeting.state = transition.target
         if action == Action.HOLD:
@@ -147,6 +163,14 @@ def meeting_approve(*, meeting: Meeting, by, comment: str = "") -> Meeting:
 
 def meeting_return(*, meeting: Meeting, by, comment: str) -> Meeting:
     return meeting_transition(meeting=meeting, action=Action.RETURN, by=by, comment=comment)
+
+
+def meeting_notify(*, meeting: Meeting, by, comment: str = "") -> MeetingNotice:
+    """R-11: notify every member of the approved agenda — the step approved → notified, the e-mails
+    with the .ics invitation and the record of the notice and its recipients, in one service."""
+    with transaction.atomic():
+        meeting = _transition(meeting=meeting, action=Action.NOTIFY, by=by, comment=comment)
+        return notices.notice_send(meeting=meeting, by=by)
 
 
 def meeting_hold(*, meeting: Meeting, by, comment: str = "") -> Meeting:
@@ -222,15 +246,12 @@ def meeting_create(
     """A draft meeting of ``group``; only its leader or deputy may create it."""
     if not is_leader_of(by, group):
         raise PermissionDenied("只有本党小组的组长或副组长可以安排会议。")
-    if group.dissolved_on and group.dissolved_on <= planned_date:
-        raise ValidationError({"planned_date": f"党小组已于{group.dissolved_on:%Y-%m-%d}撤销。"})
-    if not agenda.strip():
-        raise ValidationError({"agenda": "请填写拟定议题（R-11）。"})
+    _check_request(group=group, title=title, planned_date=planned_date, agenda=agenda)
     with transaction.atomic():
         meeting = Meeting(
             group=group,
             kind=kind,
-            title=title,
+            title=title.strip(),
             planned_date=planned_date,
             planned_start=planned_start,
             planned_place=planned_place,
@@ -239,6 +260,24 @@ def meeting_create(
             created_by=by,
         )
         return audited_save(meeting, by=by, reason="新建会议")
+
+
+def _check_request(*, group: PartyGroup, title: str, planned_date: dt.date, agenda: str) -> None:
+    errors: dict[str, list[str]] = {}
+    if group.dissolved_on and group.dissolved_on <= planned_date:
+        errors.setdefault("planned_date", []).append(f"党小组已于{group.dissolved_on:%Y-%m-%d}撤销。")
+    if planned_date < group.established_on:
+        errors.setdefault("planned_date", []).append(
+            f"拟召开日期不能早于党小组建立日期（{group.established_on:%Y-%m-%d}）。"
+        )
+    if not title.strip():
+        errors.setdefault("title", []).append("请填写会议主题。")
+    elif notices.single_line(title) != title.strip():
+        errors.setdefault("title", []).append("会议主题不能包含换行或控制字符。")
+    if not agenda.strip():
+        errors.setdefault("agenda", []).append("请填写拟定议题（R-11）。")
+    if errors:
+        raise ValidationError(errors)
 
 
 REQUEST_FIELDS = ("kind", "title", "planned_date", "planned_start", "planned_place", "agenda", "request_note")
@@ -258,7 +297,10 @@ def meeting_update_request(*, meeting: Meeting, by, **changes) -> Meeting:
                 f"会议当前状态为“{meeting.get_state_display()}”，请示内容已提交，不能修改（仅草稿或退回时可修改）。"
             )
         for name, value in changes.items():
-            setattr(meeting, name, value)
+            setattr(meeting, name, value.strip() if name in {"title", "agenda"} else value)
+        _check_request(
+            group=meeting.group, title=meeting.title, planned_date=meeting.planned_date, agenda=meeting.agenda
+        )
         return audited_save(meeting, by=by, reason="修改请示内容")
 
 
@@ -295,12 +337,16 @@ class AttendanceInput:
 
 @dataclass
 class ActionItemInput:
+    """A decided matter (R-16). ``item_id`` names an existing one of this meeting when the minutes are
+    rewritten; without it an existing one with the same description and owner is updated in place."""
+
     description: str
     owner: Member
     due_on: dt.date
     measures: str = ""
     agenda_number: int | None = None
     is_rectification: bool = False
+    item_id: int | None = None
 
 
 @dataclass
@@ -309,12 +355,6 @@ class FollowUpInput:
     note: str
     status_after: str
     completed_on: dt.date | None = None
-
-
-def roster_on(group: PartyGroup, day: dt.date) -> list[Member]:
-    """The group's members on ``day`` (attendance is prefilled from it)."""
-    ids = GroupMembership.objects.filter(group=group).current(day).values("member_id")
-    return list(Member.objects.filter(pk__in=ids).order_by("name", "pk"))
 
 
 def minutes_save(
@@ -340,12 +380,18 @@ def minutes_save(
 
     Refuses, with every reason at once and nothing saved: end before start, a future date marked
     held, an absentee without reason, a person twice, an observer also present, a group member not
-    accounted for, no agenda item, speeches without speaker.
+    accounted for, a host/recorder/speaker not at the meeting, no agenda item, speeches without
+    speaker, a decided matter already followed up in a later meeting that the rewrite would drop.
+
+    Rewriting keeps the identity of decided matters (R-16): one named by ``item_id`` or with the same
+    description and owner is updated in place (its status and follow-ups are kept); the others of
+    this meeting are deleted unless a later meeting has followed them up. Follow-ups recorded in this
+    meeting and left out of the rewrite are removed and the matter's status is restored.
     """
     with transaction.atomic():
         meeting = _locked(meeting)
-        _require_not_archived(meeting)
         _require_actor(meeting, Actor.LEADER, by)
+        _require_not_archived(meeting)
         if meeting.state not in MINUTES_EDITABLE_STATES:
             if meeting.state in {
                 MeetingState.DRAFT,
@@ -374,7 +420,18 @@ def minutes_save(
                 for a in attendance
             ],
             roster_ids={m.pk for m in roster},
+            roster_names={m.pk: m.name for m in roster},
         )
+        at_meeting = {
+            a.member.pk for a in attendance if a.member and a.role != AttendanceRole.ABSENT
+        }  # present or observer
+        for label, person in (("主持人", host), ("记录人", recorder)):
+            if person.pk not in at_meeting:
+                errors.append(f"{label}“{person.name}”应登记为参加或列席人员。")
+        if not place.strip():
+            errors.append("请填写会议地点（R-14）。")
+        if not chair_summary.strip():
+            errors.append("请填写主持人总结（R-16）。")
         if not agenda_items:
             errors.append("会议记录至少应有一个议题（R-14）。")
         for number, item in enumerate(agenda_items, 1):
@@ -383,18 +440,37 @@ def minutes_save(
             for speech in item.speeches:
                 if speech.speaker is None and not speech.speaker_name.strip():
                     errors.append(f"议题{number}有发言缺少发言人。")
+                if speech.speaker is not None and speech.speaker.pk not in at_meeting:
+                    errors.append(f"议题{number}的发言人“{speech.speaker.name}”未登记为参加或列席人员。")
                 if not speech.views.strip():
                     errors.append(f"议题{number}有发言缺少主要观点。")
+        existing = {
+            a.pk: a for a in ActionItem.objects.select_for_update().filter(meeting=meeting).order_by("pk")
+        }
+        followed_later = set(  # decided matters of this meeting followed up by a later meeting
+            ActionFollowUp.objects.filter(action_item__meeting=meeting)
+            .exclude(meeting=meeting)
+            .values_list("action_item_id", flat=True)
+        )
+        matched = _match_action_items(action_items, existing, errors)
         for action in action_items:
+            short = action.description.strip()[:20]
+            if not action.description.strip():
+                errors.append("议定事项缺少内容。")
             if action.agenda_number is not None and not 1 <= action.agenda_number <= len(agenda_items):
-                errors.append(f"议定事项“{action.description[:20]}”对应的议题编号无效。")
+                errors.append(f"议定事项“{short}”对应的议题编号无效。")
             if action.owner.branch_id != meeting.group.branch_id:
-                errors.append(f"议定事项“{action.description[:20]}”的责任人应为本支部党员。")
-        for follow_up in follow_ups:
-            if follow_up.action_item.meeting.group_id != meeting.group_id:
-                errors.append("只能跟进本党小组的议定事项。")
-            if follow_up.status_after == ActionItemStatus.DONE and not follow_up.completed_on:
-                errors.append(f"议定事项“{follow_up.action_item}”标记完成时须填写完成日期。")
+                errors.append(f"议定事项“{short}”的责任人应为本支部党员。")
+            if action.due_on < held_on:
+                errors.append(f"议定事项“{short}”的完成时限不能早于会议日期。")
+        dropped = [a for pk, a in existing.items() if pk not in matched.values()]
+        for item in dropped:
+            if item.pk in followed_later:
+                errors.append(
+                    f"议定事项“{item.description[:20]}”已在后续会议中跟进，不能删除；"
+                    "如不再推进，请在后续会议中标记为“已撤销”（R-16）。"
+                )
+        errors += _follow_up_errors(meeting, follow_ups, held_on)
         if errors:
             raise ValidationError(errors)
 
@@ -404,7 +480,7 @@ def minutes_save(
             "half_day": half_day,
             "start_time": start_time,
             "end_time": end_time,
-            "place": place,
+            "place": place.strip(),
             "host": host,
             "recorder": recorder,
             "chair_summary": chair_summary,
@@ -414,19 +490,22 @@ def minutes_save(
             setattr(minutes, name, value)
         audited_save(minutes, by=by, reason="填写会议记录")
 
-        # Rewrite the children (they are part of one record; history keeps the old rows).
+        # Rewrite attendance and agenda (one record; history keeps the old rows); decided matters
+        # keep their identity (see above).
         meeting.attendances.all().delete()
-        ActionItem.objects.filter(meeting=meeting, follow_ups__isnull=True).delete()
+        for item in dropped:
+            item._history_user = by
+            item.delete()
         meeting.agenda_items.all().delete()
         for a in attendance:
             audited_save(
                 Attendance(
                     meeting=meeting,
                     member=a.member,
-                    person_name=a.person_name if not a.member else "",
-                    person_title=a.person_title,
+                    person_name=a.person_name.strip() if not a.member else "",
+                    person_title=a.person_title.strip(),
                     role=a.role,
-                    absence_reason=a.absence_reason if a.role == AttendanceRole.ABSENT else "",
+                    absence_reason=a.absence_reason.strip() if a.role == AttendanceRole.ABSENT else "",
                 ),
                 by=by,
             )
@@ -454,21 +533,17 @@ def minutes_save(
                     ),
                     by=by,
                 )
-        for action in action_items:
-            audited_save(
-                ActionItem(
-                    meeting=meeting,
-                    agenda_item=saved_items[action.agenda_number - 1] if action.agenda_number else None,
-                    description=action.description,
-                    measures=action.measures,
-                    owner=action.owner,
-                    due_on=action.due_on,
-                    is_rectification=action.is_rectification,
-                ),
-                by=by,
-            )
-        for follow_up in follow_ups:
-            _record_follow_up(meeting=meeting, follow_up=follow_up, by=by)
+        for index, action in enumerate(action_items):
+            pk = matched.get(index)
+            item = existing[pk] if pk is not None else ActionItem(meeting=meeting)
+            item.agenda_item = saved_items[action.agenda_number - 1] if action.agenda_number else None
+            item.description = action.description.strip()
+            item.measures = action.measures
+            item.owner = action.owner
+            item.due_on = action.due_on
+            item.is_rectification = action.is_rectification
+            audited_save(item, by=by, reason="会议议定事项")
+        _sync_follow_ups(meeting=meeting, follow_ups=follow_ups, by=by)
         if mark_held and meeting.state == MeetingState.NOTIFIED:
             meeting_transition(meeting=meeting, action=Action.HOLD, by=by)
         elif meeting.state in HELD_STATES and meeting.held_on != held_on:
@@ -477,14 +552,96 @@ def minutes_save(
         return minutes
 
 
+def _match_action_items(
+    action_items: Sequence[ActionItemInput], existing: dict[int, ActionItem], errors: list[str]
+) -> dict[int, int]:
+    """Input index → pk of the existing decided matter it rewrites (``item_id``, else description + owner)."""
+    matched: dict[int, int] = {}
+    for index, action in enumerate(action_items):
+        if action.item_id is None:
+            continue
+        if action.item_id not in existing:
+            errors.append(f"议定事项“{action.description.strip()[:20]}”不是本次会议的议定事项。")
+        elif action.item_id in matched.values():
+            errors.append(f"议定事项“{action.description.strip()[:20]}”重复。")
+        else:
+            matched[index] = action.item_id
+    for index, action in enumerate(action_items):
+        if action.item_id is not None:
+            continue
+        for pk, item in existing.items():
+            same = item.description.strip() == action.description.strip() and item.owner_id == action.owner.pk
+            if same and pk not in matched.values():
+                matched[index] = pk
+                break
+    return matched
+
+
+def _follow_up_errors(meeting: Meeting, follow_ups: Sequence[FollowUpInput], held_on: dt.date) -> list[str]:
+    errors: list[str] = []
+    ids = [f.action_item.pk for f in follow_ups]
+    items = {
+        a.pk: a
+        for a in ActionItem.objects.filter(pk__in=ids)
+        .select_related("meeting")
+        .annotate(followed_here=Count("follow_ups", filter=Q(follow_ups__meeting=meeting)))
+    }
+    seen: set[int] = set()
+    today = timezone.localdate()
+    statuses = set(ActionItemStatus.values)
+    for follow_up in follow_ups:
+        item = items.get(follow_up.action_item.pk)
+        if item is None:
+            errors.append("跟进的议定事项不存在。")
+            continue
+        label = f"议定事项“{item.description[:20]}”"
+        if item.meeting.group_id != meeting.group_id:
+            errors.append("只能跟进本党小组的议定事项。")
+            continue
+        if item.meeting_id == meeting.pk:
+            errors.append(f"{label}是本次会议议定的，应在以后的会议中跟进。")
+        elif item.meeting.held_on is None or item.meeting.held_on > held_on:
+            errors.append(f"{label}只能在议定它的会议召开之后跟进。")
+        if item.pk in seen:
+            errors.append(f"{label}在本次会议中跟进了两次。")
+        seen.add(item.pk)
+        if item.status not in OPEN_ACTION_STATUSES and not item.followed_here:
+            errors.append(f"{label}的状态为“{item.get_status_display()}”，无需再跟进。")
+        if follow_up.status_after not in statuses:
+            errors.append(f"{label}的跟进后状态无效。")
+        if not follow_up.note.strip():
+            errors.append(f"{label}缺少进展情况。")
+        if follow_up.status_after == ActionItemStatus.DONE:
+            if not follow_up.completed_on:
+                errors.append(f"{label}标记完成时须填写完成日期。")
+            elif follow_up.completed_on > today:
+                errors.append(f"{label}的完成日期不能晚于今天。")
+    return errors
+
+
+def _sync_follow_ups(*, meeting: Meeting, follow_ups: Sequence[FollowUpInput], by) -> None:
+    keep = {f.action_item.pk for f in follow_ups}
+    for stale in ActionFollowUp.objects.filter(meeting=meeting).exclude(action_item_id__in=keep):
+        item = ActionItem.objects.select_for_update().get(pk=stale.action_item_id)
+        stale._history_user = by
+        stale.delete()
+        previous = (
+            ActionFollowUp.objects.filter(action_item=item).order_by("-meeting__held_on", "-pk").first()
+        )
+        item.status = previous.status_after if previous else ActionItemStatus.OPEN
+        if item.status != ActionItemStatus.DONE:
+            item.completed_on = None
+        audited_save(item, by=by, reason=f"撤回会议跟进：{meeting.title}")
+    for follow_up in follow_ups:
+        _record_follow_up(meeting=meeting, follow_up=follow_up, by=by)
+
+
 def _record_follow_up(*, meeting: Meeting, follow_up: FollowUpInput, by) -> ActionFollowUp:
     item = ActionItem.objects.select_for_update().get(pk=follow_up.action_item.pk)
-    record, _created = ActionFollowUp.objects.get_or_create(
-        action_item=item,
-        meeting=meeting,
-        defaults={"note": follow_up.note, "status_after": follow_up.status_after},
+    record = ActionFollowUp.objects.filter(action_item=item, meeting=meeting).first() or ActionFollowUp(
+        action_item=item, meeting=meeting
     )
-    record.note = follow_up.note
+    record.note = follow_up.note.strip()
     record.status_after = follow_up.status_after
     audited_save(record, by=by, reason="跟进议定事项")
     item.status = follow_up.status_after
@@ -493,35 +650,63 @@ def _record_follow_up(*, meeting: Meeting, follow_up: FollowUpInput, by) -> Acti
     return record
 
 
-def open_action_items(group: PartyGroup) -> list[ActionItem]:
-    """R-16: decided matters of the group not yet done (carried into the next meeting's agenda)."""
-    return list(
-        ActionItem.objects.filter(
-            meeting__group=group, status__in=[ActionItemStatus.OPEN, ActionItemStatus.IN_PROGRESS]
-        )
-        .select_related("owner", "meeting")
-        .order_by("due_on", "pk")
+def open_action_items(group: PartyGroup, *, exclude_meeting: Meeting | None = None) -> list[ActionItem]:
+    """R-16: decided matters of the group's held meetings not yet done, carried into the next meeting
+    until done (``exclude_meeting``: leave out that meeting's own matters)."""
+    qs = ActionItem.objects.filter(
+        meeting__group=group, meeting__state__in=list(HELD_STATES), status__in=list(OPEN_ACTION_STATUSES)
     )
+    if exclude_meeting is not None:
+        qs = qs.exclude(meeting=exclude_meeting)
+    return list(qs.select_related("owner", "meeting").order_by("due_on", "pk"))
 
 
 # --- Life meetings, evaluations ------------------------------------------------------------------
 
 
+LIFE_RECORD_FIELDS = (
+    "theme",
+    "before_study",
+    "before_talks",
+    "before_opinions",
+    "during_problems",
+    "during_criticism",
+    "during_direction",
+    "after_followup",
+)
+
+
 def life_record_save(*, meeting: Meeting, by, **fields) -> LifeMeetingRecord:
-    """R-18: the before / during / after steps of an organisational life meeting."""
+    """R-18: the before / during / after steps of an organisational life meeting.
+
+    Written while the meeting is notified or held; once reported to the branch only the "after"
+    step (``after_followup``: how the rectification measures are carried out) may still be added.
+    """
+    unknown = set(fields) - set(LIFE_RECORD_FIELDS)
+    if unknown:
+        raise ValidationError(f"不能修改字段：{', '.join(sorted(unknown))}。")
     with transaction.atomic():
         meeting = _locked(meeting)
-        _require_not_archived(meeting)
         _require_actor(meeting, Actor.LEADER, by)
+        _require_not_archived(meeting)
         if meeting.kind != MeetingKind.LIFE_MEETING:
             raise ValidationError("只有组织生活会需要记录会前、会上、会后环节。")
         if meeting.state not in MINUTES_EDITABLE_STATES | {MeetingState.REPORTED}:
             raise ValidationError(_refusal(meeting, Action.HOLD))
+        if meeting.state == MeetingState.REPORTED and set(fields) - {"after_followup"}:
+            raise ValidationError("会议已上报党支部，只能补充“会后：整改落实情况”（R-18）。")
         record = LifeMeetingRecord.objects.filter(meeting=meeting).first() or LifeMeetingRecord(
             meeting=meeting
         )
         for name, value in fields.items():
-            setattr(record, name, value)
+            setattr(record, name, (value or "").strip())
+        missing = [
+            str(LifeMeetingRecord._meta.get_field(name).verbose_name)
+            for name in LIFE_RECORD_FIELDS
+            if name != "after_followup" and not getattr(record, name)
+        ]
+        if missing:
+            raise ValidationError([f"请填写“{label}”（R-18）。" for label in missing])
         return audited_save(record, by=by, reason="组织生活会记录")
 
 
@@ -537,8 +722,8 @@ def evaluations_save(*, meeting: Meeting, results: Sequence[EvaluationInput], by
     """R-19: each member's self-evaluation and peer-evaluation result."""
     with transaction.atomic():
         meeting = _locked(meeting)
-        _require_not_archived(meeting)
         _require_actor(meeting, Actor.LEADER, by)
+        _require_not_archived(meeting)
         if meeting.kind != MeetingKind.EVALUATION:
             raise ValidationError("只有民主评议党员会议需要记录评议结果。")
         if meeting.state not in MINUTES_EDITABLE_STATES:
@@ -547,7 +732,12 @@ def evaluations_save(*, meeting: Meeting, results: Sequence[EvaluationInput], by
         roster_ids = {m.pk for m in roster_on(meeting.group, day)}
         errors = []
         seen = set()
+        grades = set(EvaluationGrade.values)
+        if not results:
+            errors.append("请至少填写一名党员的评议结果（R-19）。")
         for result in results:
+            if result.peer_result not in grades:
+                errors.append(f"“{result.member.name}”的党员互评结果无效。")
             if result.member.pk not in roster_ids:
                 errors.append(f"“{result.member.name}”不是本党小组党员。")
             if result.member.pk in seen:
@@ -563,9 +753,9 @@ def evaluations_save(*, meeting: Meeting, results: Sequence[EvaluationInput], by
                 EvaluationResult(
                     meeting=meeting,
                     member=r.member,
-                    self_evaluation=r.self_evaluation,
+                    self_evaluation=r.self_evaluation.strip(),
                     peer_result=r.peer_result,
-                    note=r.note,
+                    note=r.note.strip(),
                 ),
                 by=by,
             )
@@ -586,10 +776,11 @@ def addendum_add(*, meeting: Meeting, text: str, reason: str, by) -> MeetingAdde
             raise PermissionDenied("只有本党小组组长或支委会成员可以补正会议记录。")
         if not text.strip() or not reason.strip():
             raise ValidationError("请填写补正内容和原因。")
-        number = meeting.addenda.count() + 1
-        return MeetingAddendum.objects.create(
+        number = (meeting.addenda.aggregate(last=Max("number"))["last"] or 0) + 1
+        addendum = MeetingAddendum(
             meeting=meeting, number=number, text=text.strip(), reason=reason.strip(), created_by=by
         )
+        return audited_save(addendum, by=by)
 
 
 # --- Talks (R-20) --------------------------------------------------------------------------------
@@ -612,6 +803,10 @@ def talk_record(
     errors = []
     if talked_on > timezone.localdate():
         errors.append("谈话日期不能晚于今天。")
+    if not topic.strip():
+        errors.append("请填写谈话主题。")
+    if not summary.strip():
+        errors.append("请填写谈话要点。")
     if initiator.pk == partner.pk:
         errors.append("谈心谈话须在两人之间进行。")
     roster_ids = {m.pk for m in roster_on(group, talked_on)}
@@ -626,9 +821,9 @@ def talk_record(
             talked_on=talked_on,
             initiator=initiator,
             partner=partner,
-            topic=topic,
-            summary=summary,
-            place=place,
+            topic=topic.strip(),
+            summary=summary.strip(),
+            place=place.strip(),
             recorded_by=by,
         )
         return audited_save(talk, by=by, reason="登记谈心谈话")
@@ -663,6 +858,16 @@ def annual_plan_save(
         if not 1 <= item.month <= 12
     ]
     errors += [f"第{i}项缺少主题。" for i, item in enumerate(items, 1) if not item.topic.strip()]
+    errors += [
+        f"第{i}项的活动类别或议题类别无效。"
+        for i, item in enumerate(items, 1)
+        if item.kind not in MeetingKind.values or item.category not in TopicCategory.values
+    ]
+    this_year = timezone.localdate().year
+    if not group.established_on.year <= year <= this_year + 1:
+        errors.append(f"年度“{year}”无效（应在{group.established_on.year}年至{this_year + 1}年之间）。")
+    if not 1 <= meetings_per_year <= 366:
+        errors.append("计划党小组会次数应在1至366之间。")
     if not items:
         errors.append("年度计划至少应有一项安排。")
     if errors:

@@ -1,0 +1,264 @@
+"""Admin of the meetings app: scoped by ``meetings.selectors``, read-only where the record is a record.
+
+- Every changelist and object page starts from the user's selector (``meetings_visible_to``,
+  ``talks_visible_to``, ``groups_visible_to``) through ``partygroup.admin.ScopedAdminMixin``: a
+  meeting of another branch is simply not found.
+- The workflow (R-11, R-13), the minutes (R-14…R-16), talks (R-20) and annual plans (R-17) are written
+  by ``meetings.services`` only, so the admin never edits their rows directly: a draft or returned
+  request can be corrected here (through ``services.meeting_update_request``, so the same checks
+  apply); attendance, agenda items, decided matters, transitions and notices are shown read-only.
+- An ARCHIVED meeting and everything attached to it is read-only for everyone, superusers included
+  (R-12): no change, no delete, no history revert. Corrections are addenda (``services.addendum_add``).
+- Only a draft meeting may be deleted (one that never reached the branch); the bulk delete action is
+  removed so a changelist selection can never delete an archived record.
+"""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.translation import gettext_lazy as _
+from simple_history.admin import SimpleHistoryAdmin
+
+from groups.selectors import groups_visible_to
+from meetings import services
+from meetings.enums import EDITABLE_REQUEST_STATES, MeetingState
+from meetings.models import (
+    ActionItem,
+    AgendaItem,
+    AnnualPlan,
+    AnnualPlanItem,
+    Attendance,
+    Meeting,
+    MeetingAddendum,
+    MeetingNotice,
+    MeetingTransition,
+    NoticeRecipient,
+    Talk,
+)
+from meetings.selectors import meetings_visible_to, talks_visible_to
+from partygroup.admin import ScopedAdminMixin
+
+
+class ReadOnlyInline(admin.TabularInline):
+    """Children written by the services: shown, never added, changed or deleted here."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields or [f.name for f in self.model._meta.fields]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdminMixin:
+    """A scoped admin that only shows (no add, change, delete or revert)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":  # a revert would bypass the services
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class AttendanceInline(ReadOnlyInline):
+    model = Attendance
+    fields = ["member", "person_name", "person_title", "role", "absence_reason"]
+
+
+class AgendaItemInline(ReadOnlyInline):
+    model = AgendaItem
+    fields = ["number", "title", "category", "record"]
+
+
+class ActionItemInline(ReadOnlyInline):
+    model = ActionItem
+    fields = ["description", "owner", "due_on", "status", "completed_on", "is_rectification"]
+
+
+class TransitionInline(ReadOnlyInline):
+    model = MeetingTransition
+    fields = ["action", "from_state", "to_state", "by", "at", "comment"]
+
+
+class AddendumInline(ReadOnlyInline):
+    model = MeetingAddendum
+    fields = ["number", "text", "reason", "created_by", "created_at"]
+
+
+class MeetingRequestForm(forms.ModelForm):
+    """Saved by ``services.meeting_update_request`` (only a draft or returned request; R-11 checks)."""
+
+    acting_user = None
+    saved_by_service = False
+
+    class Meta:
+        model = Meeting
+        fields = list(services.REQUEST_FIELDS)
+
+    def _post_clean(self) -> None:
+        if self.errors:
+            return
+        changes = {name: self.cleaned_data[name] for name in self.changed_data if name in self.fields}
+        if not changes:
+            self.saved_by_service = True
+            return
+        try:
+            self.instance = services.meeting_update_request(
+                meeting=self.instance, by=self.acting_user, **changes
+            )
+        except PermissionDenied as exc:
+            self.add_error(None, str(exc))
+        except ValidationError as exc:
+            if hasattr(exc, "error_dict"):
+                for field, errors in exc.error_dict.items():
+                    self.add_error(field if field in self.fields else None, errors)
+            else:
+                self.add_error(None, exc)
+        else:
+            self.saved_by_service = True
+
+
+@admin.register(Meeting)
+class MeetingAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+    scope_selector = staticmethod(meetings_visible_to)
+    change_rule = "meetings.edit_meeting"
+    form = MeetingRequestForm
+    list_display = [
+        "title",
+        "group",
+        "branch_name",
+        "kind",
+        "state",
+        "planned_date",
+        "held_on",
+        "archive_number",
+    ]
+    list_filter = ["kind", "state"]
+    list_select_related = ["group", "group__branch"]
+    search_fields = ["title", "archive_number", "group__name"]
+    date_hierarchy = "planned_date"
+    workflow_fields = (
+        "group",
+        "state",
+        "held_on",
+        "archive_number",
+        "archived_at",
+        "created_by",
+        "created_at",
+    )
+    inlines = [AttendanceInline, AgendaItemInline, ActionItemInline, TransitionInline, AddendumInline]
+
+    @admin.display(description=_("党支部"), ordering="group__branch__name")
+    def branch_name(self, obj):
+        return obj.group.branch.name
+
+    def get_fields(self, request, obj=None):
+        return [*services.REQUEST_FIELDS, *self.workflow_fields]
+
+    def get_readonly_fields(self, request, obj=None):
+        if obj is not None and obj.state in EDITABLE_REQUEST_STATES:
+            return list(self.workflow_fields)
+        return [*services.REQUEST_FIELDS, *self.workflow_fields]
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        return type(form.__name__, (form,), {"acting_user": request.user})
+
+    def get_actions(self, request):
+        actions = super().get_actions(request)
+        actions.pop("delete_selected", None)
+        return actions
+
+    def has_add_permission(self, request):
+        return False  # meetings start in the app, by the group's leader (services.meeting_create)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None and obj.state == MeetingState.ARCHIVED:
+            return False  # R-12: for superusers too
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        if obj is not None and obj.state != MeetingState.DRAFT:
+            return False  # only a draft that never reached the branch; never an archived record
+        return super().has_delete_permission(request, obj)
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":  # a revert would bypass the workflow and R-12
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        if not getattr(form, "saved_by_service", False):  # pragma: no cover - the form always saves
+            raise PermissionDenied
+
+
+@admin.register(Talk)
+class TalkAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    scope_selector = staticmethod(talks_visible_to)
+    list_display = ["talked_on", "group", "initiator", "partner", "topic"]
+    list_select_related = ["group", "initiator", "partner"]
+    search_fields = ["topic", "initiator__name", "partner__name", "group__name"]
+    date_hierarchy = "talked_on"
+
+
+class AnnualPlanItemInline(ReadOnlyInline):
+    model = AnnualPlanItem
+    fields = ["month", "kind", "topic", "category"]
+
+
+@admin.register(AnnualPlan)
+class AnnualPlanAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    scope_selector = staticmethod(groups_visible_to)
+    scope_lookup = "group"
+    list_display = ["group", "year", "meetings_per_year", "created_by", "created_at"]
+    list_select_related = ["group", "created_by"]
+    list_filter = ["year"]
+    inlines = [AnnualPlanItemInline]
+
+
+@admin.register(MeetingTransition)
+class MeetingTransitionAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    scope_selector = staticmethod(meetings_visible_to)
+    scope_lookup = "meeting"
+    list_display = ["meeting", "action", "from_state", "to_state", "by", "at", "comment"]
+    list_select_related = ["meeting", "meeting__group", "by"]
+    list_filter = ["action"]
+
+
+class NoticeRecipientInline(ReadOnlyInline):
+    model = NoticeRecipient
+    fields = ["member", "email", "status", "error"]
+
+
+@admin.register(MeetingNotice)
+class MeetingNoticeAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    scope_selector = staticmethod(meetings_visible_to)
+    scope_lookup = "meeting"
+    list_display = ["subject", "meeting", "sent_by", "sent_at"]
+    list_select_related = ["meeting", "meeting__group", "sent_by"]
+    inlines = [NoticeRecipientInline]

@@ -1,0 +1,82 @@
+"""Reads of the meetings app, scoped to what the acting user may see.
+
+Roles (GLOSSARY.md, ``groups.selectors.roles_of``):
+
+- organisation staff: the meetings and talks of every branch in their organisation's subtree;
+- branch committee members: their branch's meetings and talks;
+- group leaders and deputies: their groups' meetings and talks;
+- a plain member: the ARCHIVED meetings of their own current group (the record filed for inspection,
+  R-12) and the talks they took part in;
+- anyone else: nothing.
+
+Every list page, detail page, PDF and admin changelist starts from these querysets, so a meeting of
+another branch is simply not found (404).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import Q, QuerySet
+
+from groups.models import GroupMembership, PartyGroup
+from groups.selectors import roles_of
+from meetings.enums import MeetingState
+from meetings.models import Meeting, Talk
+from members.models import Member
+
+
+def _org_q(paths: tuple[str, ...], prefix: str) -> Q:
+    q = Q(pk__in=[])
+    for path in paths:
+        q |= Q(**{f"{prefix}path__startswith": path})
+    return q
+
+
+def _group_scope_q(roles, prefix: str) -> Q:
+    """Org subtree, committee branches and led groups, for objects reaching the group by ``prefix``."""
+    q = _org_q(roles.org_paths, f"{prefix}branch__organisation__")
+    q |= Q(**{f"{prefix}branch_id__in": sorted(roles.committee_branch_ids)})
+    q |= Q(**{f"{prefix}id__in": sorted(roles.led_group_ids)})
+    return q
+
+
+def meetings_visible_to(user) -> QuerySet[Meeting]:
+    roles = roles_of(user)
+    qs = Meeting.objects.select_related("group", "group__branch", "group__branch__organisation")
+    if roles.is_superuser:
+        return qs
+    q = _group_scope_q(roles, "group__")
+    if roles.own_group_id:
+        q |= Q(group_id=roles.own_group_id, state=MeetingState.ARCHIVED)
+    return qs.filter(q)
+
+
+def talks_visible_to(user) -> QuerySet[Talk]:
+    roles = roles_of(user)
+    qs = Talk.objects.select_related("group", "group__branch", "initiator", "partner")
+    if roles.is_superuser:
+        return qs
+    q = _group_scope_q(roles, "group__")
+    if roles.member_id:
+        q |= Q(initiator_id=roles.member_id) | Q(partner_id=roles.member_id)
+    return qs.filter(q)
+
+
+def can_view_meeting(user, meeting: Meeting) -> bool:
+    """The object-level twin of ``meetings_visible_to`` (no query beyond the user's roles)."""
+    roles = roles_of(user)
+    if roles.is_superuser:
+        return True
+    group = meeting.group
+    if roles.in_org_subtree(group.branch.organisation.path):
+        return True
+    if group.branch_id in roles.committee_branch_ids or group.pk in roles.led_group_ids:
+        return True
+    return group.pk == roles.own_group_id and meeting.state == MeetingState.ARCHIVED
+
+
+def roster_on(group: PartyGroup, day: dt.date) -> list[Member]:
+    """The group's members on ``day`` (attendance is prefilled from it; the notice goes to them)."""
+    ids = GroupMembership.objects.filter(group=group).current(day).values("member_id")
+    return list(Member.objects.filter(pk__in=ids).order_by("name", "pk"))
