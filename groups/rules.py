@@ -155,7 +155,10 @@ def check_unit_alignment(
     """
     # The largest group a unit may form on its own: the guideline maximum, else one below the size at which a
     # branch must be divided (groups.split uses the same bound).
-    capacity = rule_set.size_guideline_max if rule_set.size_guideline_enabled else rule_set.split_threshold - 1
+    if rule_set.size_guideline_enabled:
+        capacity = rule_set.size_guideline_max
+    else:
+        capacity = rule_set.split_threshold - 1
     by_unit: dict[int, list[MemberFact]] = defaultdict(list)
     for member in members:
         if member.unit_id is not None and member.id in group_of:

@@ -119,7 +119,8 @@ class Organisation(MP_Node):
         help_text=_("留空则沿用上级组织的规则集"),
     )
 
-    node_order_by = ["name"]
+    # No node_order_by: paths follow insertion order and never change when a sibling is added, so a
+    # path cached for a request (organisation staff scope) cannot go stale.
     history = HistoricalRecords()
 
     class Meta:

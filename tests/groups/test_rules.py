@@ -316,7 +316,8 @@ def test_r07_ignores_members_without_unit_or_without_group():
 
 
 def test_r07_unit_larger_than_one_group_may_span_groups():
-    # central: capacity is one below the split threshold (19, as groups.split); Loudi: the guideline maximum (20).
+    # central: capacity is one below the split threshold (19, as groups.split);
+    # Loudi: the guideline maximum (20).
     big = members(21, unit_id=5)
     group_of = {m.id: 10 if m.id <= 11 else 11 for m in big}
     for code in ("central-2019", "loudi-2023"):
@@ -332,7 +333,11 @@ def test_r07_unit_larger_than_one_group_may_span_groups():
         == []
     )
     result = rules.check_unit_alignment(
-        branch_id=1, members=twenty, group_of=group_of, groups=_groups(10, 11), rule_set=rule_set("loudi-2023")
+        branch_id=1,
+        members=twenty,
+        group_of=group_of,
+        groups=_groups(10, 11),
+        rule_set=rule_set("loudi-2023"),
     )
     assert [f.rule_id for f in result] == ["R-07"]
     nineteen = big[:19]
