@@ -22,6 +22,10 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("dashboard/", include("partygroup.dashboard.urls")),
+    path("groups/", include("groups.urls")),
+    path("members/", include("groups.member_urls")),
+    path("workspace/", include("meetings.workspace_urls")),
     path("meetings/", include("meetings.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,0 +1,5 @@
+"""URLs of the groups pages (namespace "groups")."""
+
+app_name = "groups"
+
+urlpatterns: list = []

@@ -1,0 +1,5 @@
+"""URLs of the dashboard pages (namespace "dashboard")."""
+
+app_name = "dashboard"
+
+urlpatterns: list = []
