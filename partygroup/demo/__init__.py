@@ -1,10 +1,10 @@
 """Demo and benchmark data for ``manage.py seed_demo`` (docs/demo.md).
 
 ``build_demo`` runs the demo parts in order, each a function ``build(ctx)`` filling one
-``DemoContext``: ``core`` builds organisations, branches, members, groups and leaders. A later part
-(meetings …) adds its module here; it may use everything ``core`` put in the context and declares
-its own deliberate violations with ``ctx.expect``. ``partygroup.demo.city`` builds the large
-benchmark data set with bulk inserts instead.
+``DemoContext``: ``core`` builds organisations, branches, members, groups and leaders; ``meetings``
+a year of meetings, talks and plans through the meetings services. Each part may use everything the
+earlier parts put in the context and declares its own deliberate violations with ``ctx.expect``.
+``partygroup.demo.city`` builds the large benchmark data set with bulk inserts instead.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 
-from partygroup.demo import core
+from partygroup.demo import core, meetings
 from partygroup.demo.base import DemoContext, check_usernames_free, system_user
 
-# The demo parts, in order. Add e.g. ``meetings.build`` after ``core.build``.
-DEMO_PARTS: tuple[Callable[[DemoContext], None], ...] = (core.build,)
-DEMO_USERNAMES: tuple[str, ...] = core.DEMO_USERNAMES
+# The demo parts, in order.
+DEMO_PARTS: tuple[Callable[[DemoContext], None], ...] = (core.build, meetings.build)
+DEMO_USERNAMES: tuple[str, ...] = core.DEMO_USERNAMES + meetings.DEMO_USERNAMES
 
 
 def build_demo(*, log: Callable[[str], None] = print) -> DemoContext:
