@@ -9,7 +9,8 @@ messages above the form and keep what the user typed.
 ``MinutesEntry`` bundles the minutes page (R-14 … R-19): the minutes' head, attendance prefilled
 from the roster, observers, numbered agenda items each with its speeches in speaking order, decided
 matters, follow-ups of earlier decided matters, and — by kind — the life-meeting record (R-18) or
-the members' evaluations (R-19). ``MinutesEntry.save`` calls the services in one transaction.
+the members' evaluations (R-19). ``MinutesEntry.save`` hands it all to ONE service,
+``services.minutes_page_save`` (one transaction).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ from collections.abc import Iterable, Sequence
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db import transaction
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -805,75 +805,41 @@ class MinutesEntry:
             or form.cleaned_data.get("peer_result")
         ]
 
-    def save(self, *, by, mark_held: bool) -> Minutes:
-        """Save the minutes (and the life record / evaluations) in one transaction, then mark held.
-
-        Each service validates its own part; all their messages are collected and, if there is any,
-        everything is rolled back and ``ValidationError`` carries them all (nothing saved).
-        ``PermissionDenied`` propagates (403).
-        """
+    def minutes_input(self) -> services.MinutesInput:
         head = self.head.cleaned_data
-        errors: list[str] = []
-        minutes = None
-        with transaction.atomic():
-            try:
-                with transaction.atomic():
-                    minutes = services.minutes_save(
-                        meeting=self.meeting,
-                        by=by,
-                        held_on=head["held_on"],
-                        half_day=head["half_day"],
-                        start_time=head["start_time"],
-                        end_time=head["end_time"],
-                        place=head["place"],
-                        host=head["host"],
-                        recorder=head["recorder"],
-                        chair_summary=head["chair_summary"],
-                        opening=head.get("opening", ""),
-                        attendance=self.attendance_inputs(),
-                        agenda_items=self.agenda_inputs(),
-                        action_items=self.action_inputs(),
-                        follow_ups=self.follow_up_inputs(),
-                        mark_held=False,
-                    )
-            except ValidationError as exc:
-                errors += exc.messages
-            if self.life is not None and self.life.has_changed():
-                errors += _collect(
-                    lambda: services.life_record_save(
-                        meeting=self.meeting, by=by, **_life_fields(self.life.cleaned_data)
-                    )
-                )
-            if self.evaluations is not None:
-                errors += _collect(
-                    lambda: services.evaluations_save(
-                        meeting=self.meeting, results=self.evaluation_inputs(), by=by
-                    )
-                )
-            if mark_held and not errors and self.meeting.state == MeetingState.NOTIFIED:
-                errors += _collect(lambda: services.meeting_hold(meeting=self.meeting, by=by))
-            if errors:
-                transaction.set_rollback(True)
-        if errors:
-            raise ValidationError(_unique(errors))
-        return minutes
+        return services.MinutesInput(
+            held_on=head["held_on"],
+            half_day=head["half_day"],
+            start_time=head["start_time"],
+            end_time=head["end_time"],
+            place=head["place"],
+            host=head["host"],
+            recorder=head["recorder"],
+            chair_summary=head["chair_summary"],
+            opening=head.get("opening", ""),
+            attendance=self.attendance_inputs(),
+            agenda_items=self.agenda_inputs(),
+            action_items=self.action_inputs(),
+            follow_ups=self.follow_up_inputs(),
+        )
+
+    def save(self, *, by, mark_held: bool) -> Minutes:
+        """Hand the typed input of the whole page to ``services.minutes_page_save`` (one transaction:
+        minutes, life record / evaluations, held). Its ``ValidationError`` carries every refusal at
+        once (nothing saved); ``PermissionDenied`` propagates (403)."""
+        changed_life = self.life is not None and self.life.has_changed()
+        return services.minutes_page_save(
+            meeting=self.meeting,
+            by=by,
+            minutes=self.minutes_input(),
+            life_record=_life_fields(self.life.cleaned_data) if changed_life else None,
+            evaluations=self.evaluation_inputs() if self.evaluations is not None else None,
+            mark_held=mark_held,
+        )
 
 
 def _life_fields(cleaned: dict) -> dict:
     return {name: cleaned.get(name, "") for name in LifeRecordForm.Meta.fields}
-
-
-def _collect(step) -> list[str]:
-    try:
-        with transaction.atomic():
-            step()
-    except ValidationError as exc:
-        return list(exc.messages)
-    return []
-
-
-def _unique(messages: Iterable[str]) -> list[str]:
-    return list(dict.fromkeys(messages))
 
 
 def _kept(formset) -> list:

@@ -12,6 +12,7 @@ after a workflow action). Nothing here decides a rule of the domain.
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -117,7 +118,7 @@ BUTTON_STYLES = {
 }
 
 
-def _apply_errors(form, exc: ValidationError) -> None:
+def apply_errors(form, exc: ValidationError) -> None:
     """Put a service's messages on the form: on a field the form has, else at the top."""
     if hasattr(exc, "error_dict"):
         for name, errors in exc.error_dict.items():
@@ -194,7 +195,7 @@ def meeting_create(request: HttpRequest, group_id: int) -> HttpResponse:
             try:
                 meeting = services.meeting_create(group=group, by=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, _("会议请示已保存为草稿，核对后请向党支部请示。"))
                 return redirect("meetings:detail", pk=meeting.pk)
@@ -248,7 +249,7 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 services.meeting_update_request(meeting=meeting, by=request.user, **form.cleaned_data)
             except ValidationError as exc:
-                _apply_errors(form, exc)
+                apply_errors(form, exc)
             else:
                 messages.success(request, _("请示内容已修改。"))
                 return redirect("meetings:detail", pk=meeting.pk)
@@ -409,7 +410,7 @@ def meeting_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "meetings/meeting_detail.html", _detail_context(request, meeting))
 
 
-def _notice_message(notice: MeetingNotice) -> str:
+def notice_message(notice: MeetingNotice) -> str:
     recipients = list(notice.recipients.select_related("member").order_by("member__name"))
     sent = [r for r in recipients if r.status == NoticeStatus.SENT]
     unreached = [r.member.name for r in recipients if r.status != NoticeStatus.SENT]
@@ -451,7 +452,7 @@ def meeting_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
                 messages.error(request, message)
         else:
             if action == Action.NOTIFY:
-                messages.success(request, _notice_message(notice))
+                messages.success(request, notice_message(notice))
             else:
                 messages.success(request, SUCCESS_MESSAGES[action])
     if request.htmx:
@@ -463,7 +464,7 @@ def meeting_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 # --- Minutes (R-14 … R-19) ----------------------------------------------------------------------
 
 
-def _minutes_queryset(user):
+def minutes_queryset(user):
     return (
         meetings_visible_to(user)
         .select_related(
@@ -527,8 +528,21 @@ def _minutes_entry(request: HttpRequest, meeting: Meeting, data=None) -> Minutes
 def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
     """Write the minutes; "save draft" or "save and mark held". The services validate everything at
     once: their Chinese messages are shown above the form, the input is kept, nothing is saved."""
-    meeting = get_visible_or_404(_minutes_queryset(request.user), pk=pk)
+    meeting = get_visible_or_404(minutes_queryset(request.user), pk=pk)
     require_perm(request.user, EDIT_MEETING, meeting)
+    return minutes_page(request, meeting, on_saved=lambda: redirect("meetings:detail", pk=meeting.pk))
+
+
+def minutes_page(
+    request: HttpRequest,
+    meeting: Meeting,
+    *,
+    on_saved: Callable[[], HttpResponse],
+    back_url: str | None = None,
+) -> HttpResponse:
+    """The minutes page of a meeting already fetched through ``minutes_queryset`` and authorised
+    (``EDIT_MEETING``). A successful save is answered by ``on_saved()`` — the meeting page redirects
+    to the detail, the leader's workspace (meetings/workspace.py) shows itself with the next step."""
     if request.method == "GET" and meeting.state not in MINUTES_EDITABLE_STATES:
         if meeting.state == MeetingState.ARCHIVED:
             messages.error(request, _("会议已存档，记录只读（R-12）；如需更正，请添加补正记录。"))
@@ -553,7 +567,7 @@ def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.success(request, _("会议记录已保存，会议已标记为已召开。"))
                 else:
                     messages.success(request, _("会议记录已保存。"))
-                return redirect("meetings:detail", pk=meeting.pk)
+                return on_saved()
     else:
         entry = _minutes_entry(request, meeting)
     return render(
@@ -568,6 +582,7 @@ def meeting_minutes(request: HttpRequest, pk: int) -> HttpResponse:
             "can_mark_held": meeting.state == MeetingState.NOTIFIED,
             "is_life_meeting": meeting.kind == MeetingKind.LIFE_MEETING,
             "is_evaluation": meeting.kind == MeetingKind.EVALUATION,
+            "back_url": back_url or reverse("meetings:detail", kwargs={"pk": meeting.pk}),
         },
     )
 
@@ -589,7 +604,7 @@ def addendum_create(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             addendum = services.addendum_add(meeting=meeting, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("已添加补正记录（补正%(number)s）。") % {"number": addendum.number})
             return redirect("meetings:detail", pk=meeting.pk)
@@ -643,13 +658,18 @@ def talk_create(request: HttpRequest, group_id: int) -> HttpResponse:
     form = TalkForm(
         request.POST or None,
         members=members,
-        initial={"talked_on": today, "initiator": str(own) if own else ""},
+        # ?partner=<id>: the workspace's "登记谈话" link for a member overdue for a talk (R-20).
+        initial={
+            "talked_on": today,
+            "initiator": str(own) if own else "",
+            "partner": request.GET.get("partner", ""),
+        },
     )
     if request.method == "POST" and form.is_valid():
         try:
             services.talk_record(group=group, by=request.user, **form.cleaned_data)
         except ValidationError as exc:
-            _apply_errors(form, exc)
+            apply_errors(form, exc)
         else:
             messages.success(request, _("谈心谈话已登记。"))
             return redirect(f"{reverse('meetings:talks')}?group={group.pk}")
