@@ -23,17 +23,32 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from groups import services
 from groups.enums import LeaderRole
-from groups.models import GroupChange, GroupMembership, LeaderAppointment, PartyGroup
+from groups.models import (
+    CultivationCandidate,
+    CultivationStage,
+    GroupChange,
+    GroupMembership,
+    LeaderAppointment,
+    LeaderInterview,
+    LeaderReview,
+    LeaderTraining,
+    PartyGroup,
+)
 from groups.selectors import (
     appointments_visible_to,
+    candidates_visible_to,
     group_changes_visible_to,
     groups_visible_to,
+    leader_interviews_visible_to,
+    leader_reviews_visible_to,
+    leader_trainings_visible_to,
     memberships_visible_to,
     roles_of,
 )
 from members.enums import MemberState
 from members.models import Member, Unit
 from members.selectors import branches_managed_by, branches_visible_to
+from partygroup.admin import ScopedAdminMixin, ServiceAdminMixin, ServiceForm
 
 
 # --- shared pieces -------------------------------------------------------------------------------
@@ -73,41 +88,6 @@ class CurrentFilter(admin.SimpleListFilter):
         if self.value() == "no":
             return queryset.filter(ended_on__lte=timezone.localdate())
         return queryset
-
-
-class ServiceForm(forms.ModelForm):
-    """A ModelForm saved by a service instead of ``Model.save()``.
-
-    The service runs where Django would validate the model instance (``_post_clean``, the same hook
-    ``UserCreationForm`` uses): it validates, applies the hard rules and saves in one transaction, so a
-    refusal becomes a form error and nothing is saved. ``acting_user`` is set by the admin per request.
-    """
-
-    acting_user = None
-    saved_by_service = False
-    findings: tuple = ()
-
-    def run_service(self, data: dict):  # pragma: no cover - abstract
-        raise NotImplementedError
-
-    def _post_clean(self) -> None:
-        if self.errors:
-            return
-        try:
-            result = self.run_service(self.cleaned_data)
-        except ValidationError as exc:
-            self._add_refusal(exc)
-            return
-        if result is not None:
-            self.instance = result
-        self.saved_by_service = True
-
-    def _add_refusal(self, exc: ValidationError) -> None:
-        if not hasattr(exc, "error_dict"):
-            self.add_error(None, exc)
-            return
-        for field, errors in exc.error_dict.items():
-            self.add_error(field if field in self.fields else None, errors)
 
 
 class ScopedAdmin(SimpleHistoryAdmin):
@@ -531,3 +511,172 @@ class LeaderAppointmentAdmin(ScopedAdmin):
         elif db_field.name == "member":
             kwargs["queryset"] = _managed_members(request.user)
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+# --- Leader reviews, interviews and training (R-28, R-35); cultivation (R-22) --------------------------
+# Written by the services (hard rules refuse the form, nothing saved), then shown read-only.
+class GroupWorkAdmin(ServiceAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    def has_add_permission(self, request):
+        return super().has_add_permission(request) and _can_manage_any_branch(request)
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "group":
+            kwargs["queryset"] = _managed_groups(request.user)
+        elif db_field.name == "member":
+            kwargs["queryset"] = _managed_members(request.user)
+        elif db_field.name == "appointment":
+            kwargs["queryset"] = (
+                LeaderAppointment.objects.filter(group__branch__in=branches_managed_by(request.user))
+                .select_related("group", "member")
+                .order_by("group__name", "-started_on")
+            )
+        elif db_field.name == "unit":
+            kwargs["queryset"] = Unit.objects.filter(branch__in=branches_managed_by(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "contacts":
+            kwargs["queryset"] = _managed_members(request.user)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
+
+class LeaderReviewForm(ServiceForm):
+    """R-28: the yearly grade of the leader or deputy of the chosen appointment."""
+
+    class Meta:
+        model = LeaderReview
+        fields = ["appointment", "year", "grade", "reviewed_on", "notes"]
+
+    def run_service(self, data):
+        appointment = data["appointment"]
+        review, findings = services.leader_review_record(
+            group=appointment.group,
+            member=appointment.member,
+            year=data["year"],
+            grade=data["grade"],
+            reviewed_on=data["reviewed_on"],
+            notes=data.get("notes") or "",
+            by=self.acting_user,
+        )
+        self.findings = tuple(findings)
+        return review
+
+
+@admin.register(LeaderReview)
+class LeaderReviewAdmin(GroupWorkAdmin):
+    scope_selector = staticmethod(leader_reviews_visible_to)
+    add_form = LeaderReviewForm
+    list_display = ["appointment", "year", "grade", "reviewed_on", "reviewed_by"]
+    list_select_related = ["appointment__group", "appointment__member", "reviewed_by"]
+    list_filter = ["year", "grade"]
+    search_fields = ["appointment__member__name", "appointment__group__name"]
+
+
+class LeaderInterviewForm(ServiceForm):
+    class Meta:
+        model = LeaderInterview
+        fields = ["group", "member", "interviewed_on", "interviewer", "content"]
+
+    def run_service(self, data):
+        return services.leader_interview_record(
+            group=data["group"],
+            member=data["member"],
+            interviewed_on=data["interviewed_on"],
+            interviewer=data["interviewer"],
+            content=data["content"],
+            by=self.acting_user,
+        )
+
+
+@admin.register(LeaderInterview)
+class LeaderInterviewAdmin(GroupWorkAdmin):
+    scope_selector = staticmethod(leader_interviews_visible_to)
+    add_form = LeaderInterviewForm
+    list_display = ["interviewed_on", "group", "member", "interviewer"]
+    list_select_related = ["group", "member"]
+    search_fields = ["member__name", "group__name", "interviewer"]
+    date_hierarchy = "interviewed_on"
+
+
+class LeaderTrainingForm(ServiceForm):
+    class Meta:
+        model = LeaderTraining
+        fields = ["member", "trained_on", "title", "hours", "organiser"]
+
+    def run_service(self, data):
+        return services.leader_training_record(
+            member=data["member"],
+            trained_on=data["trained_on"],
+            title=data["title"],
+            hours=data["hours"],
+            organiser=data["organiser"],
+            by=self.acting_user,
+        )
+
+
+@admin.register(LeaderTraining)
+class LeaderTrainingAdmin(GroupWorkAdmin):
+    scope_selector = staticmethod(leader_trainings_visible_to)
+    add_form = LeaderTrainingForm
+    list_display = ["trained_on", "member", "title", "hours", "organiser"]
+    list_select_related = ["member"]
+    search_fields = ["member__name", "title", "organiser"]
+    date_hierarchy = "trained_on"
+
+
+class CandidateCreateForm(ServiceForm):
+    """R-22: a new applicant (入党申请人); later stages are recorded by ``candidate_advance_stage``."""
+
+    applied_on = forms.DateField(label=_("递交入党申请日期"))
+    decided_by_note = forms.CharField(label=_("确定依据"), max_length=200, required=False)
+
+    class Meta:
+        model = CultivationCandidate
+        fields = ["group", "name", "gender", "birth_date", "unit", "contacts", "note"]
+
+    def run_service(self, data):
+        return services.candidate_create(
+            group=data["group"],
+            name=data["name"],
+            gender=data["gender"],
+            birth_date=data["birth_date"],
+            applied_on=data["applied_on"],
+            unit=data.get("unit"),
+            contacts=list(data.get("contacts") or []),
+            note=data.get("note") or "",
+            decided_by_note=data.get("decided_by_note") or "",
+            by=self.acting_user,
+        )
+
+
+class CultivationStageInline(admin.TabularInline):
+    model = CultivationStage
+    fields = ["stage", "started_on", "decided_by_note", "recorded_by", "recorded_at"]
+    readonly_fields = fields
+    extra = 0
+    max_num = 0
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(CultivationCandidate)
+class CultivationCandidateAdmin(GroupWorkAdmin):
+    scope_selector = staticmethod(candidates_visible_to)
+    add_form = CandidateCreateForm
+    list_display = ["name", "group", "branch", "stage", "stage_started_on", "member"]
+    list_select_related = ["group", "branch", "member"]
+    list_filter = ["stage", branch_filter("branch_id")]
+    search_fields = ["name", "group__name"]
+    inlines = [CultivationStageInline]
+
+    def get_inlines(self, request, obj):
+        return self.inlines if obj is not None else []

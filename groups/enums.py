@@ -29,3 +29,31 @@ class AppointmentMode(models.TextChoices):
 
     DESIGNATED = "designated", _("党支部指定")
     RECOMMENDED = "recommended", _("党小组党员推荐产生")
+
+
+class LeaderGrade(models.TextChoices):
+    """R-28 (seed 004 §四): the branch's yearly assessment of a group leader."""
+
+    EXCELLENT = "excellent", _("优秀")
+    COMPETENT = "competent", _("称职")
+    INCOMPETENT = "incompetent", _("不称职")
+
+
+class CultivationStageKind(models.TextChoices):
+    """R-22: the stages of a person the group cultivates, in the only order they may be passed."""
+
+    APPLICANT = "applicant", _("入党申请人")
+    ACTIVIST = "activist", _("入党积极分子")
+    DEVELOPMENT = "development", _("发展对象")
+    PROBATIONARY = "probationary", _("预备党员")
+
+
+# R-22: applicant → activist → development candidate → probationary; no skipping, no going back.
+CULTIVATION_ORDER: tuple[str, ...] = (
+    CultivationStageKind.APPLICANT,
+    CultivationStageKind.ACTIVIST,
+    CultivationStageKind.DEVELOPMENT,
+    CultivationStageKind.PROBATIONARY,
+)
+# From this stage on the candidate has 1–2 contact members (培养联系人).
+CONTACTS_REQUIRED_FROM = CultivationStageKind.ACTIVIST

@@ -10,9 +10,11 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Sequence
 
+from django.db.models import Max
+
 from groups import rules
 from groups.enums import LeaderRole
-from groups.models import GroupMembership, LeaderAppointment, PartyGroup
+from groups.models import GroupMembership, LeaderAppointment, LeaderReview, LeaderTraining, PartyGroup
 from members.enums import MemberState, MemberStatus
 from members.models import Branch, Member
 from members.selectors import rule_sets_by_organisation
@@ -132,6 +134,82 @@ def collect_group_findings(branches: Sequence[Branch], on: dt.date) -> list[Find
             members=branch_members,
             memberships=memberships_by_branch.get(branch.pk, []),
             branch_has_groups=bool(branch_groups),
+            on=on,
+            rule_set=rule_set,
+        )
+    return findings
+
+
+def collect_leader_findings(branches: Sequence[Branch], on: dt.date) -> list[Finding]:
+    """R-28 (replacement due after two consecutive 不称职) and R-35 (no training in the past year) for
+    the current leaders and deputies of the active groups of ``branches`` on day ``on``.
+
+    A fixed number of queries: the rule sets, the groups, their current appointments, the reviews of
+    those groups and each appointed member's last training. Reviews of the same person in the same
+    group count across appointments (a re-appointment does not reset them)."""
+    branch_ids = [b.pk for b in branches]
+    if not branch_ids:
+        return []
+    rule_sets = rule_sets_by_organisation()
+    organisation_of = {b.pk: b.organisation_id for b in branches}
+    groups = {
+        pk: rules.GroupFact(id=pk, name=name, branch_id=branch_id)
+        for pk, name, branch_id in PartyGroup.objects.active(on)
+        .filter(branch_id__in=branch_ids)
+        .values_list("pk", "name", "branch_id")
+        .order_by("branch_id", "name", "pk")
+    }
+    if not groups:
+        return []
+    leaders = list(
+        LeaderAppointment.objects.current(on)
+        .filter(group_id__in=list(groups))
+        .values_list(
+            "group_id",
+            "role",
+            "started_on",
+            "member_id",
+            "member__name",
+            "member__branch_id",
+            "member__status",
+            "member__full_member_on",
+        )
+        .order_by("group_id", "member_id")
+    )
+    leaders.sort(key=lambda row: (row[0], row[1] != LeaderRole.LEADER))  # per group: the leader first
+    reviews: dict[tuple[int, int], list[rules.ReviewFact]] = defaultdict(list)
+    for group_id, member_id, year, grade in LeaderReview.objects.filter(
+        appointment__group_id__in=list(groups), year__lte=on.year
+    ).values_list("appointment__group_id", "appointment__member_id", "year", "grade"):
+        reviews[(group_id, member_id)].append(rules.ReviewFact(year=year, grade=grade))
+    last_training = dict(
+        LeaderTraining.objects.filter(member_id__in=sorted({row[3] for row in leaders}), trained_on__lte=on)
+        .values("member_id")
+        .annotate(last=Max("trained_on"))
+        .values_list("member_id", "last")
+        .order_by()
+    )
+    findings: list[Finding] = []
+    for group_id, role, started_on, m_pk, m_name, m_branch, m_status, m_full_on in leaders:
+        group = groups[group_id]
+        rule_set = rule_sets[organisation_of[group.branch_id]]
+        leader = rules.MemberFact(
+            id=m_pk, name=m_name, branch_id=m_branch, is_full=_is_full(m_status, m_full_on, on)
+        )
+        role_label = _ROLE_LABELS.get(role, role)
+        findings += rules.check_replacement_due(
+            group=group,
+            leader=leader,
+            reviews=reviews.get((group_id, m_pk), []),
+            rule_set=rule_set,
+            role_label=role_label,
+        )
+        findings += rules.check_leader_training(
+            group=group,
+            leader=leader,
+            role_label=role_label,
+            in_office_since=started_on,
+            last_training=last_training.get(m_pk),
             on=on,
             rule_set=rule_set,
         )

@@ -17,8 +17,17 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from groups.enums import AppointmentMode, FilingStatus, GroupChangeKind, LeaderRole
+from groups.enums import (
+    AppointmentMode,
+    CultivationStageKind,
+    FilingStatus,
+    GroupChangeKind,
+    LeaderGrade,
+    LeaderRole,
+)
+from members.enums import Gender
 from members.models import Branch, Member, Unit
+from members.validators import validate_person_name
 
 
 def _on_filter(on: dt.date, prefix: str = "") -> Q:
@@ -276,3 +285,208 @@ class LeaderAppointment(models.Model):
 
     def covers(self, day: dt.date) -> bool:
         return self.started_on <= day and (self.ended_on is None or day < self.ended_on)
+
+
+# --- The leader's yearly review, interviews and training (R-28, R-35) ------------------------------
+class LeaderReview(models.Model):
+    """R-28 (seed 004 §四): the branch's yearly assessment of a leader or deputy as 优秀/称职/不称职.
+
+    One per appointment and year; the service also refuses a second review of the same person in the
+    same group and year. Two consecutive 不称职 of the current leader make replacement due (finding).
+    """
+
+    appointment = models.ForeignKey(
+        LeaderAppointment, verbose_name=_("任职"), on_delete=models.PROTECT, related_name="reviews"
+    )
+    year = models.PositiveSmallIntegerField(_("考核年度"))
+    grade = models.CharField(_("考核等次"), max_length=12, choices=LeaderGrade.choices)
+    notes = models.TextField(_("考核意见"), blank=True)
+    reviewed_on = models.DateField(_("考核日期"))
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("考核人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("党小组组长年度考核")
+        verbose_name_plural = _("党小组组长年度考核")
+        ordering = ["-year", "appointment__group__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["appointment", "year"],
+                name="leaderreview_one_per_year",
+                violation_error_message=_("该组长本年度已有考核结果（R-28）。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.appointment.member} {self.year}年度 {self.get_grade_display()}"
+
+
+class LeaderInterview(models.Model):
+    """R-28: the branch interviews (约谈) a leader who performs poorly: when, by whom, what was said."""
+
+    group = models.ForeignKey(
+        PartyGroup, verbose_name=_("党小组"), on_delete=models.PROTECT, related_name="leader_interviews"
+    )
+    member = models.ForeignKey(
+        Member, verbose_name=_("被约谈组长"), on_delete=models.PROTECT, related_name="leader_interviews"
+    )
+    interviewed_on = models.DateField(_("约谈日期"))
+    interviewer = models.CharField(_("约谈人"), max_length=100, help_text=_("如：支部书记 张三"))
+    content = models.TextField(_("约谈内容"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("约谈党小组组长")
+        verbose_name_plural = _("约谈党小组组长")
+        ordering = ["-interviewed_on", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.group} {self.member}（{self.interviewed_on:%Y-%m-%d}）"
+
+
+class LeaderTraining(models.Model):
+    """R-35: a training a (future) leader or deputy attended: date, title, hours, organiser."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="leader_trainings"
+    )
+    trained_on = models.DateField(_("培训日期"))
+    title = models.CharField(_("培训名称"), max_length=200)
+    hours = models.DecimalField(_("学时"), max_digits=5, decimal_places=1)
+    organiser = models.CharField(_("主办单位"), max_length=120)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("党小组组长培训")
+        verbose_name_plural = _("党小组组长培训")
+        ordering = ["-trained_on", "-id"]
+        indexes = [models.Index(fields=["member", "trained_on"], name="leadertraining_member_day")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(hours__gt=0),
+                name="leadertraining_hours_positive",
+                violation_error_message=_("学时必须大于0。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.title}（{self.trained_on:%Y-%m-%d}）"
+
+
+# --- Cultivation (R-22) --------------------------------------------------------------------------
+class CultivationCandidate(models.Model):
+    """R-22: a person the group cultivates — not (yet) a member: applicant → activist → development
+    candidate → probationary member. ``stage`` is the current stage; ``stages`` holds the date each
+    stage began (the history, in order). ``member`` links the Member record once they join."""
+
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("党支部"), on_delete=models.PROTECT, related_name="cultivation_candidates"
+    )
+    group = models.ForeignKey(
+        PartyGroup, verbose_name=_("党小组"), on_delete=models.PROTECT, related_name="cultivation_candidates"
+    )
+    name = models.CharField(_("姓名"), max_length=50, validators=[validate_person_name])
+    gender = models.CharField(_("性别"), max_length=1, choices=Gender.choices)
+    birth_date = models.DateField(_("出生日期"))
+    unit = models.ForeignKey(
+        Unit,
+        verbose_name=_("所在单位"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cultivation_candidates",
+    )
+    stage = models.CharField(_("培养阶段"), max_length=15, choices=CultivationStageKind.choices)
+    stage_started_on = models.DateField(_("本阶段开始日期"))
+    contacts = models.ManyToManyField(
+        Member,
+        verbose_name=_("培养联系人"),
+        blank=True,
+        related_name="cultivation_contacts_for",
+        help_text=_("1至2名本支部正式党员（入党积极分子阶段起必须确定）"),
+    )
+    member = models.OneToOneField(
+        Member,
+        verbose_name=_("入党后的党员记录"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="cultivation_record",
+    )
+    note = models.TextField(_("备注"), blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    history = HistoricalRecords(m2m_fields=[contacts])
+
+    class Meta:
+        verbose_name = _("培养对象")
+        verbose_name_plural = _("培养对象")
+        ordering = ["branch", "group", "name", "id"]
+        indexes = [models.Index(fields=["group", "stage"], name="candidate_group_stage")]
+
+    def __str__(self) -> str:
+        return f"{self.name}（{self.get_stage_display()}）"
+
+    def clean(self) -> None:
+        errors: dict[str, list] = {}
+        if self.group_id and self.branch_id and self.group.branch_id != self.branch_id:
+            errors.setdefault("group", []).append(_("党小组不属于该党支部。"))
+        if self.unit_id and self.branch_id and self.unit.branch_id != self.branch_id:
+            errors.setdefault("unit", []).append(_("所在单位不属于该党支部。"))
+        if self.birth_date and self.birth_date > timezone.localdate():
+            errors.setdefault("birth_date", []).append(_("出生日期不能晚于今天。"))
+        if self.member_id and self.branch_id and self.member.branch_id != self.branch_id:
+            errors.setdefault("member", []).append(_("关联的党员不属于该党支部。"))
+        if errors:
+            raise ValidationError(errors)
+
+
+class CultivationStage(models.Model):
+    """R-22: the day a candidate entered a stage and the decision behind it (who/when recorded)."""
+
+    candidate = models.ForeignKey(
+        CultivationCandidate, verbose_name=_("培养对象"), on_delete=models.PROTECT, related_name="stages"
+    )
+    stage = models.CharField(_("培养阶段"), max_length=15, choices=CultivationStageKind.choices)
+    started_on = models.DateField(_("开始日期"))
+    decided_by_note = models.CharField(
+        _("确定依据"), max_length=200, blank=True, help_text=_("如：支委会2025年3月研究确定、支部大会决议")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("培养阶段记录")
+        verbose_name_plural = _("培养阶段记录")
+        ordering = ["candidate", "started_on", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate", "stage"],
+                name="cultivationstage_once",
+                violation_error_message=_("该培养对象已经历过这一阶段。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.candidate.name} {self.get_stage_display()}（{self.started_on:%Y-%m-%d}）"

@@ -13,6 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
+from groups.enums import CONTACTS_REQUIRED_FROM, CULTIVATION_ORDER, CultivationStageKind, LeaderGrade
 from partygroup.findings import Finding, Severity, make_finding
 
 
@@ -325,3 +326,186 @@ def check_current_leaders(
                 )
             )
     return findings
+
+
+# --- R-28 leader reviews ---------------------------------------------------------------------------
+@dataclass(frozen=True)
+class ReviewFact:
+    year: int
+    grade: str
+
+
+def leader_review_problems(
+    *,
+    member_name: str,
+    group_name: str,
+    year: int,
+    reviewed_on: dt.date,
+    today: dt.date,
+    terms: Sequence[tuple[dt.date, dt.date | None]],
+) -> list[str]:
+    """R-28: the yearly assessment is made at the year's end (from 1 December of that year, never in
+    the future) and only of a person who was leader or deputy of the group during that year (``terms``:
+    their appointments' half-open ranges)."""
+    problems = []
+    year_start, next_year = dt.date(year, 1, 1), dt.date(year + 1, 1, 1)
+    if reviewed_on > today:
+        problems.append("考核日期不能晚于今天。")
+    if reviewed_on < dt.date(year, 12, 1):
+        problems.append(
+            f"{year}年度的考核在年终进行，最早于{year}年12月1日登记（R-28：年终对党小组组长进行考核）。"
+        )
+    if not any(start < next_year and (end is None or end > year_start) for start, end in terms):
+        problems.append(
+            f"“{member_name}”在{year}年不是党小组“{group_name}”的组长或副组长，不能对其进行年度考核。"
+        )
+    return problems
+
+
+def check_replacement_due(
+    *, group: GroupFact, leader: MemberFact, reviews: Sequence[ReviewFact], rule_set, role_label: str = "组长"
+) -> list[Finding]:
+    """R-28 (advisory, seed 004 §四): the current leader's two latest yearly reviews in this group are
+    both 不称职 — replacement is due (连续两次被评为“不称职”的，予以调整)."""
+    latest = sorted(reviews, key=lambda r: r.year)[-2:]
+    if len(latest) < 2 or any(r.grade != LeaderGrade.INCOMPETENT for r in latest):
+        return []
+    years = "、".join(f"{r.year}年" for r in latest)
+    return [
+        make_finding(
+            "R-28",
+            severity=Severity.ADVISORY,
+            obj_type="group",
+            obj_id=group.id,
+            label=group.name,
+            message=(
+                f"党小组“{group.name}”的{role_label}“{leader.name}”{years}连续两次年度考核为“不称职”，"
+                "应予调整（党支部应对工作开展不力的组长进行约谈或者调整）。"
+            ),
+            rule_set=rule_set,
+            branch_id=group.branch_id,
+            leader_id=leader.id,
+        )
+    ]
+
+
+# --- R-35 leader training --------------------------------------------------------------------------
+def one_year_before(day: dt.date) -> dt.date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+def check_leader_training(
+    *,
+    group: GroupFact,
+    leader: MemberFact,
+    role_label: str,
+    in_office_since: dt.date,
+    last_training: dt.date | None,
+    on: dt.date,
+    rule_set,
+) -> list[Finding]:
+    """R-35 (advisory): a leader or deputy in office for a year or more with no training in the year
+    up to ``on`` (seed 004: 党小组长集中教育培训 once a year). Leaders in office for less than a year
+    are not reported yet."""
+    year_ago = one_year_before(on)
+    if in_office_since > year_ago:
+        return []
+    if last_training is not None and last_training > year_ago:
+        return []
+    since = f"上次培训于{last_training:%Y-%m-%d}" if last_training else "尚无培训记录"
+    return [
+        make_finding(
+            "R-35",
+            severity=Severity.ADVISORY,
+            obj_type="member",
+            obj_id=leader.id,
+            label=leader.name,
+            message=f"党小组“{group.name}”的{role_label}“{leader.name}”近一年没有参加培训（{since}）。",
+            rule_set=rule_set,
+            branch_id=group.branch_id,
+            group_id=group.id,
+        )
+    ]
+
+
+# --- R-22 cultivation ------------------------------------------------------------------------------
+# Party Constitution Art.1: one may apply to join the party from the age of eighteen.
+MIN_APPLICANT_AGE = 18
+MAX_CONTACTS = 2
+
+
+def next_stage(current: str | None) -> str | None:
+    """The stage after ``current`` (the first one when ``current`` is None; None after the last)."""
+    if current is None:
+        return CULTIVATION_ORDER[0]
+    index = CULTIVATION_ORDER.index(current)
+    return CULTIVATION_ORDER[index + 1] if index + 1 < len(CULTIVATION_ORDER) else None
+
+
+def stage_label(stage: str) -> str:
+    return str(CultivationStageKind(stage).label)
+
+
+def stage_transition_problems(
+    *, current: str | None, current_started_on: dt.date | None, new: str, started_on: dt.date, today: dt.date
+) -> list[str]:
+    """R-22 (workflow): stages are passed in order — no skipping, no going back, not twice."""
+    problems = []
+    if new not in CULTIVATION_ORDER:
+        return [f"未知的培养阶段“{new}”。"]
+    expected = next_stage(current)
+    if new != expected:
+        if current is not None and CULTIVATION_ORDER.index(new) <= CULTIVATION_ORDER.index(current):
+            problems.append(f"当前已是“{stage_label(current)}”阶段，不能回到或重复“{stage_label(new)}”阶段。")
+        elif expected is None:
+            problems.append(f"“{stage_label(current)}”已是最后一个培养阶段。")
+        else:
+            problems.append(
+                f"培养阶段须依次经过，不能跳过：“{stage_label(current) if current else '（新建）'}”之后应为"
+                f"“{stage_label(expected)}”，而不是“{stage_label(new)}”。"
+            )
+    if started_on > today:
+        problems.append("阶段开始日期不能晚于今天。")
+    if current_started_on is not None and started_on < current_started_on:
+        problems.append(
+            f"“{stage_label(new)}”的开始日期不能早于“{stage_label(current)}”的开始日期（{current_started_on:%Y-%m-%d}）。"
+        )
+    return problems
+
+
+def applicant_age_problems(*, birth_date: dt.date | None, applied_on: dt.date) -> list[str]:
+    if birth_date is None:
+        return []
+    try:
+        adult_on = birth_date.replace(year=birth_date.year + MIN_APPLICANT_AGE)
+    except ValueError:  # born on 29 February
+        adult_on = dt.date(birth_date.year + MIN_APPLICANT_AGE, 3, 1)
+    if applied_on < adult_on:
+        return [
+            f"申请入党须年满{MIN_APPLICANT_AGE}岁：出生于{birth_date:%Y-%m-%d}，{adult_on:%Y-%m-%d}起方可申请。"
+        ]
+    return []
+
+
+def contact_problems(
+    *, contacts: Sequence[MemberFact], branch_id: int, stage: str, active_ids: set[int]
+) -> list[str]:
+    """R-22: 1–2 contact members (培养联系人), full members of the candidate's branch, from the
+    activist stage on (an applicant may have none yet)."""
+    problems = []
+    required = CULTIVATION_ORDER.index(stage) >= CULTIVATION_ORDER.index(CONTACTS_REQUIRED_FROM)
+    if len({c.id for c in contacts}) != len(contacts):
+        problems.append("培养联系人不能重复。")
+    if len(contacts) > MAX_CONTACTS:
+        problems.append(f"培养联系人为1至{MAX_CONTACTS}名（现选{len(contacts)}名）。")
+    if required and not contacts:
+        problems.append(f"“{stage_label(stage)}”须确定1至{MAX_CONTACTS}名培养联系人（正式党员）。")
+    for contact in contacts:
+        if contact.branch_id != branch_id or contact.id not in active_ids:
+            problems.append(f"培养联系人“{contact.name}”不是本支部在册党员。")
+        elif not contact.is_full:
+            problems.append(f"培养联系人“{contact.name}”不是正式党员。")
+    return problems

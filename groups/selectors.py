@@ -13,10 +13,21 @@ from dataclasses import dataclass
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
-from groups.models import GroupChange, GroupMembership, LeaderAppointment, PartyGroup
+from groups.models import (
+    CultivationCandidate,
+    GroupChange,
+    GroupMembership,
+    LeaderAppointment,
+    LeaderInterview,
+    LeaderReview,
+    LeaderTraining,
+    PartyGroup,
+)
 from members.enums import MemberState
-from members.models import Branch, Member
-from members.selectors import MemberRoles, member_roles
+from members.models import Branch, DuesPayment, Member, MemberPost, PointsRating, ThoughtReport
+from members.rules import DuesArrears
+from members.selectors import MemberRoles, dues_arrears_for, member_roles
+from partygroup.months import add_months, month_start
 
 
 @dataclass(frozen=True)
@@ -156,3 +167,109 @@ def branch_groups_with_roster(branch: Branch, on: dt.date | None = None) -> list
             ),
         )
     )
+
+
+# --- Members' duties seen from the group (R-30 … R-33) ------------------------------------------------
+def _member_records_visible_to(user, model) -> QuerySet:
+    """Rows of ``model`` (with a ``member``) of the members the user may see (``members_visible_to``)."""
+    return model.objects.select_related("member", "member__branch").filter(
+        member__in=members_visible_to(user).order_by().values("pk")
+    )
+
+
+def dues_payments_visible_to(user) -> QuerySet[DuesPayment]:
+    return _member_records_visible_to(user, DuesPayment)
+
+
+def thought_reports_visible_to(user) -> QuerySet[ThoughtReport]:
+    return _member_records_visible_to(user, ThoughtReport)
+
+
+def member_posts_visible_to(user) -> QuerySet[MemberPost]:
+    return _member_records_visible_to(user, MemberPost)
+
+
+def points_ratings_visible_to(user) -> QuerySet[PointsRating]:
+    return _member_records_visible_to(user, PointsRating)
+
+
+def group_members_during(group: PartyGroup, first: dt.date, end: dt.date) -> QuerySet[Member]:
+    """Members who were in ``group`` at any time in ``[first, end)`` (ordered by name)."""
+    ids = GroupMembership.objects.filter(group=group).overlapping(first, end).values("member_id")
+    return Member.objects.filter(pk__in=ids).order_by("name", "pk")
+
+
+@dataclass(frozen=True)
+class DuesMonthRow:
+    """One line of the leader's monthly collection screen (R-31)."""
+
+    member: Member
+    payment: DuesPayment | None
+
+    @property
+    def is_settled(self) -> bool:
+        return self.payment is not None and self.payment.is_settled
+
+
+def group_dues_month(group: PartyGroup, month: dt.date) -> list[DuesMonthRow]:
+    """R-31: the group's roster in ``month`` (anyone in the group during that month), each with the
+    month's payment or None — the leader's collection screen (two queries)."""
+    first = month_start(month)
+    members = list(group_members_during(group, first, add_months(first, 1)))
+    payments = {
+        p.member_id: p
+        for p in DuesPayment.objects.filter(member__in=[m.pk for m in members], month=first).select_related(
+            "collected_by"
+        )
+    }
+    return [DuesMonthRow(member=m, payment=payments.get(m.pk)) for m in members]
+
+
+def group_dues_arrears(
+    group: PartyGroup, *, on: dt.date | None = None, since: dt.date | None = None
+) -> dict[int, DuesArrears]:
+    """R-31: arrears of the group's CURRENT members (member id → ``DuesArrears``), as
+    ``members.selectors.dues_arrears_for`` counts them. Dues are the member's, not the group's: a
+    member who moved in brings their earlier months with them."""
+    on = on or timezone.localdate()
+    current = GroupMembership.objects.filter(group=group).current(on).values("member_id")
+    return dues_arrears_for(Member.objects.filter(pk__in=current), on=on, since=since)
+
+
+# --- Leader reviews, interviews, training; cultivation (R-22, R-28, R-35) ------------------------------
+def _group_work_q(user, prefix: str) -> Q | None:
+    """Groups whose work the user oversees or does: org staff of the subtree, the branch committee,
+    the group's leader or deputy — not plain members (None: everything, for superusers)."""
+    roles = roles_of(user)
+    if roles.is_superuser:
+        return None
+    q = _org_q(roles.org_paths, f"{prefix}branch__organisation__")
+    q |= Q(**{f"{prefix}branch_id__in": sorted(roles.committee_branch_ids)})
+    return q | Q(**{f"{prefix}id__in": sorted(roles.led_group_ids)})
+
+
+def _scoped(qs: QuerySet, user, prefix: str) -> QuerySet:
+    q = _group_work_q(user, prefix)
+    return qs if q is None else qs.filter(q)
+
+
+def leader_reviews_visible_to(user) -> QuerySet[LeaderReview]:
+    qs = LeaderReview.objects.select_related(
+        "appointment", "appointment__group", "appointment__member", "reviewed_by"
+    )
+    return _scoped(qs, user, "appointment__group__")
+
+
+def leader_interviews_visible_to(user) -> QuerySet[LeaderInterview]:
+    return _scoped(LeaderInterview.objects.select_related("group", "member"), user, "group__")
+
+
+def leader_trainings_visible_to(user) -> QuerySet[LeaderTraining]:
+    return _member_records_visible_to(user, LeaderTraining)
+
+
+def candidates_visible_to(user) -> QuerySet[CultivationCandidate]:
+    """R-22: the people a group cultivates, for org staff, the branch committee and the group's
+    leader or deputy (personal data of non-members: not for plain members)."""
+    qs = CultivationCandidate.objects.select_related("branch", "group", "unit", "member")
+    return _scoped(qs, user, "group__")

@@ -30,6 +30,7 @@ from meetings.models import (
     AnnualPlan,
     AnnualPlanItem,
     Attendance,
+    CultivationOpinion,
     Meeting,
     MeetingAddendum,
     MeetingNotice,
@@ -37,7 +38,7 @@ from meetings.models import (
     NoticeRecipient,
     Talk,
 )
-from meetings.selectors import meetings_visible_to, talks_visible_to
+from meetings.selectors import cultivation_opinions_visible_to, meetings_visible_to, talks_visible_to
 from partygroup.admin import ScopedAdminMixin
 
 
@@ -262,3 +263,15 @@ class MeetingNoticeAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin)
     list_display = ["subject", "meeting", "sent_by", "sent_at"]
     list_select_related = ["meeting", "meeting__group", "sent_by"]
     inlines = [NoticeRecipientInline]
+
+
+@admin.register(CultivationOpinion)
+class CultivationOpinionAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """R-22: the group's opinions on the people it cultivates — recorded by the group's leader
+    (``services.cultivation_opinion_record``), shown here read-only."""
+
+    scope_selector = staticmethod(cultivation_opinions_visible_to)
+    list_display = ["candidate", "meeting", "proposed_stage", "recommendation", "recorded_by", "created_at"]
+    list_select_related = ["candidate", "meeting", "meeting__group", "recorded_by"]
+    list_filter = ["recommendation", "proposed_stage"]
+    search_fields = ["candidate__name", "meeting__title"]

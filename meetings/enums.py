@@ -174,3 +174,11 @@ class NoticeStatus(models.TextChoices):
     SENT = "sent", _("已发送")
     NO_EMAIL = "no_email", _("无电子邮箱，需另行通知")
     FAILED = "failed", _("发送失败")
+
+
+class Recommendation(models.TextChoices):
+    """R-22 (002 template, 2nd agenda item): the group's recommendation on a person it cultivates."""
+
+    RECOMMEND = "recommend", _("推荐")
+    DEFER = "defer", _("暂缓")
+    NOT_RECOMMEND = "not_recommend", _("不推荐")

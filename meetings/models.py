@@ -13,7 +13,8 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 
-from groups.models import PartyGroup
+from groups.enums import CultivationStageKind
+from groups.models import CultivationCandidate, PartyGroup
 from meetings.enums import (
     HELD_STATES,
     MINUTES_TITLES,
@@ -24,6 +25,7 @@ from meetings.enums import (
     MeetingKind,
     MeetingState,
     NoticeStatus,
+    Recommendation,
     TopicCategory,
 )
 from members.models import Member
@@ -577,3 +579,53 @@ class AnnualPlanItem(models.Model):
 
     def __str__(self) -> str:
         return f"{self.month}月 {self.topic}"
+
+
+class CultivationOpinion(models.Model):
+    """R-22: the group's opinion and recommendation on a person it cultivates, given in a held meeting
+    (seed 002's second agenda item: “讨论对入党申请人的意见、推荐吸收入党积极分子人选”)."""
+
+    candidate = models.ForeignKey(
+        CultivationCandidate, verbose_name=_("培养对象"), on_delete=models.PROTECT, related_name="opinions"
+    )
+    meeting = models.ForeignKey(
+        Meeting, verbose_name=_("会议"), on_delete=models.PROTECT, related_name="cultivation_opinions"
+    )
+    agenda_item = models.ForeignKey(
+        AgendaItem,
+        verbose_name=_("所属议题"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    proposed_stage = models.CharField(
+        _("推荐为"),
+        max_length=15,
+        choices=CultivationStageKind.choices,
+        blank=True,
+        help_text=_("推荐进入的下一培养阶段，如：入党积极分子"),
+    )
+    recommendation = models.CharField(_("推荐意见"), max_length=15, choices=Recommendation.choices)
+    opinion = models.TextField(_("党小组意见"))
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("党小组对培养对象的意见")
+        verbose_name_plural = _("党小组对培养对象的意见")
+        ordering = ["-meeting__held_on", "candidate__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["candidate", "meeting"],
+                name="opinion_one_per_meeting",
+                violation_error_message=_("本次会议已登记对该培养对象的意见。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.candidate.name} {self.get_recommendation_display()}"

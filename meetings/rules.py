@@ -13,6 +13,9 @@ from dataclasses import dataclass
 from meetings.enums import AttendanceRole, MeetingKind
 from partygroup.findings import Finding, Severity, make_finding
 
+# Month arithmetic is shared (partygroup.months); the names stay importable from here (meetings.findings).
+from partygroup.months import add_months, month_start, months_between  # noqa: F401
+
 
 # --- Minutes (R-14 … R-16) -----------------------------------------------------------------------
 @dataclass(frozen=True)
@@ -117,29 +120,6 @@ def check_speaker_order(
 
 
 # --- Cadence (R-10, R-17, R-18, R-19, R-20) --------------------------------------------------------
-def month_start(day: dt.date) -> dt.date:
-    return day.replace(day=1)
-
-
-def add_months(day: dt.date, months: int) -> dt.date:
-    """First day of the month ``months`` after ``day``'s month."""
-    index = day.year * 12 + (day.month - 1) + months
-    return dt.date(index // 12, index % 12 + 1, 1)
-
-
-def months_between(first: dt.date, last: dt.date) -> list[dt.date]:
-    """First days of every month from ``first``'s month to ``last``'s month, inclusive (bounded)."""
-    result = []
-    current = month_start(first)
-    end = month_start(last)
-    for _ in range(1200):  # at most a century of months
-        if current > end:
-            break
-        result.append(current)
-        current = add_months(current, 1)
-    return result
-
-
 @dataclass(frozen=True)
 class GroupCadenceFacts:
     group_id: int

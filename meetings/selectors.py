@@ -22,7 +22,7 @@ from django.db.models import Q, QuerySet
 from groups.models import GroupMembership, PartyGroup
 from groups.selectors import roles_of
 from meetings.enums import MeetingState
-from meetings.models import Meeting, Talk
+from meetings.models import CultivationOpinion, Meeting, Talk
 from members.models import Member
 
 
@@ -80,3 +80,13 @@ def roster_on(group: PartyGroup, day: dt.date) -> list[Member]:
     """The group's members on ``day`` (attendance is prefilled from it; the notice goes to them)."""
     ids = GroupMembership.objects.filter(group=group).current(day).values("member_id")
     return list(Member.objects.filter(pk__in=ids).order_by("name", "pk"))
+
+
+def cultivation_opinions_visible_to(user) -> QuerySet[CultivationOpinion]:
+    """R-22: the group's opinions on the people it cultivates, for those who see the meeting's group's
+    work (org staff, the branch committee, the group's leader); not for plain members (personal)."""
+    roles = roles_of(user)
+    qs = CultivationOpinion.objects.select_related("candidate", "meeting", "meeting__group", "agenda_item")
+    if roles.is_superuser:
+        return qs
+    return qs.filter(_group_scope_q(roles, "meeting__group__"))

@@ -10,14 +10,16 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Max, Q
 from django.utils import timezone
 
-from groups.models import PartyGroup
+from groups.enums import CULTIVATION_ORDER, CultivationStageKind
+from groups.models import CultivationCandidate, PartyGroup
+from groups.rules import next_stage
 from groups.selectors import roles_of
 from meetings import notices, rules
 from meetings.enums import (
@@ -33,6 +35,7 @@ from meetings.enums import (
     EvaluationGrade,
     MeetingKind,
     MeetingState,
+    Recommendation,
     TopicCategory,
 )
 from meetings.models import (
@@ -42,6 +45,7 @@ from meetings.models import (
     AnnualPlan,
     AnnualPlanItem,
     Attendance,
+    CultivationOpinion,
     EvaluationResult,
     LifeMeetingRecord,
     Meeting,
@@ -763,6 +767,81 @@ def evaluations_save(*, meeting: Meeting, results: Sequence[EvaluationInput], by
         ]
 
 
+# --- The whole minutes page (R-12, R-14 … R-19) -------------------------------------------------
+
+
+@dataclass
+class MinutesInput:
+    """The minutes' head and rows (R-14 … R-16), exactly the arguments of ``minutes_save``."""
+
+    held_on: dt.date
+    half_day: str
+    start_time: dt.time
+    end_time: dt.time
+    place: str
+    host: Member
+    recorder: Member
+    chair_summary: str
+    attendance: Sequence[AttendanceInput]
+    agenda_items: Sequence[AgendaItemInput]
+    action_items: Sequence[ActionItemInput] = ()
+    follow_ups: Sequence[FollowUpInput] = ()
+    opening: str = ""
+
+    def as_kwargs(self) -> dict:
+        # Not dataclasses.asdict: that would deep-copy the members and the nested inputs.
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def minutes_page_save(
+    *,
+    meeting: Meeting,
+    by,
+    minutes: MinutesInput,
+    life_record: dict[str, str] | None = None,
+    evaluations: Sequence[EvaluationInput] | None = None,
+    mark_held: bool = False,
+) -> Minutes:
+    """Everything the minutes page records, in ONE transaction: the minutes (R-14 … R-16), the life
+    meeting's before / during / after record (R-18, when ``life_record`` is given), the members'
+    evaluations (R-19, when ``evaluations`` is given), then — with ``mark_held`` on a notified
+    meeting — the step to held (R-12).
+
+    Each step validates its own part; every message of every step is collected (in order, without
+    repeats) and, if there is any, everything is rolled back and ``ValidationError`` carries them
+    all: nothing is saved. ``PermissionDenied`` propagates (403).
+    """
+    errors: list[str] = []
+    saved: Minutes | None = None
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                saved = minutes_save(meeting=meeting, by=by, mark_held=False, **minutes.as_kwargs())
+        except ValidationError as exc:
+            errors += exc.messages
+        if life_record is not None:
+            errors += _collected(lambda: life_record_save(meeting=meeting, by=by, **life_record))
+        if evaluations is not None:
+            errors += _collected(lambda: evaluations_save(meeting=meeting, results=evaluations, by=by))
+        if mark_held and not errors and meeting.state == MeetingState.NOTIFIED:
+            errors += _collected(lambda: meeting_hold(meeting=meeting, by=by))
+        if errors:
+            transaction.set_rollback(True)
+    if errors:
+        raise ValidationError(list(dict.fromkeys(errors)))
+    return saved
+
+
+def _collected(step) -> list[str]:
+    """Run ``step`` in a savepoint; its refusal's messages (the savepoint rolled back), else none."""
+    try:
+        with transaction.atomic():
+            step()
+    except ValidationError as exc:
+        return list(exc.messages)
+    return []
+
+
 # --- Addenda -------------------------------------------------------------------------------------
 
 
@@ -892,3 +971,77 @@ def annual_plan_save(
                 by=by,
             )
         return plan
+
+
+# --- Cultivation opinions (R-22; seed 002's second agenda item) -----------------------------------
+
+
+def cultivation_opinion_record(
+    *,
+    candidate: CultivationCandidate,
+    meeting: Meeting,
+    recommendation: str,
+    opinion: str,
+    by,
+    agenda_item: AgendaItem | None = None,
+    proposed_stage: str | None = None,
+) -> CultivationOpinion:
+    """R-22: the group's opinion on a person it cultivates and its recommendation (推荐 / 暂缓 / 不推荐),
+    as discussed in ``meeting`` (“讨论对入党申请人的意见、推荐吸收入党积极分子人选”).
+
+    Only the leader or deputy of the meeting's group (``PermissionDenied``). Refused, nothing saved:
+    a meeting of another group, a meeting not (yet) held, an archived meeting (R-12: read-only — use
+    an addendum), a meeting held before the person applied, an agenda item of another meeting, a
+    second opinion on the same person in the same meeting, a proposed stage other than the person's
+    next one. ``proposed_stage`` defaults to the next stage (none after the probationary stage)."""
+    if not is_leader_of(by, meeting.group):
+        raise PermissionDenied("只有本党小组的组长或副组长可以登记党小组对培养对象的意见。")
+    with transaction.atomic():
+        meeting = _locked(meeting)
+        errors: list[str] = []
+        if candidate.group_id != meeting.group_id:
+            errors.append(
+                f"“{candidate.name}”由党小组“{candidate.group.name}”培养，不能在其他党小组的会议上登记意见。"
+            )
+        if meeting.state == MeetingState.ARCHIVED:
+            errors.append("会议已存档，记录只读（R-12）；如需补充，请添加补正记录。")
+        elif meeting.state not in HELD_STATES:
+            errors.append(
+                f"会议尚未召开（当前状态：{meeting.get_state_display()}），召开后才能登记党小组的意见。"
+            )
+        first_stage = (
+            candidate.stages.order_by("started_on", "pk").values_list("started_on", flat=True).first()
+        )
+        if meeting.held_on and first_stage and meeting.held_on < first_stage:
+            errors.append(f"会议召开时（{meeting.held_on:%Y-%m-%d}）“{candidate.name}”尚未递交入党申请。")
+        if agenda_item is not None and agenda_item.meeting_id != meeting.pk:
+            errors.append("所选议题不属于本次会议。")
+        if recommendation not in Recommendation.values:
+            errors.append(f"推荐意见“{recommendation}”无效（应为推荐、暂缓或不推荐）。")
+        if not opinion.strip():
+            errors.append("请填写党小组的意见。")
+        expected = next_stage(candidate.stage)
+        if proposed_stage is None:
+            proposed_stage = expected or ""
+        elif proposed_stage and proposed_stage != expected:
+            known = proposed_stage in CULTIVATION_ORDER
+            what = CultivationStageKind(proposed_stage).label if known else proposed_stage
+            allowed = f"“{CultivationStageKind(expected).label}”" if expected else "（已是最后阶段）"
+            errors.append(
+                f"“{candidate.name}”目前是“{candidate.get_stage_display()}”，只能推荐进入下一阶段{allowed}，"
+                f"不能推荐为“{what}”（R-22：培养阶段须依次经过）。"
+            )
+        if CultivationOpinion.objects.filter(candidate=candidate, meeting=meeting).exists():
+            errors.append(f"本次会议已登记对“{candidate.name}”的意见。")
+        if errors:
+            raise ValidationError(errors)
+        record = CultivationOpinion(
+            candidate=candidate,
+            meeting=meeting,
+            agenda_item=agenda_item,
+            proposed_stage=proposed_stage,
+            recommendation=recommendation,
+            opinion=opinion.strip(),
+            recorded_by=by,
+        )
+        return audited_save(record, by=by, reason="登记党小组对培养对象的意见")

@@ -28,11 +28,15 @@ from members.importing import ImportFileError
 from members.models import (
     Branch,
     CommitteeMembership,
+    DuesPayment,
     Member,
+    MemberPost,
     Organisation,
     OrganisationStaff,
     PersonalDataReveal,
+    PointsRating,
     RuleSet,
+    ThoughtReport,
     Unit,
     mask_id_number,
     mask_phone,
@@ -42,12 +46,23 @@ from members.selectors import (
     branches_managed_by,
     branches_visible_to,
     can_reveal_personal_data,
+    dues_payments_visible_to_staff,
+    member_posts_visible_to_staff,
     member_roles,
     members_visible_to_staff,
     organisations_visible_to,
+    points_ratings_visible_to_staff,
+    thought_reports_visible_to_staff,
 )
-from members.services import member_save, personal_data_reveal_log
-from partygroup.admin import ScopedAdminMixin
+from members.services import (
+    dues_record,
+    member_post_record,
+    member_save,
+    personal_data_reveal_log,
+    points_rating_record,
+    thought_report_record,
+)
+from partygroup.admin import ScopedAdminMixin, ServiceAdminMixin, ServiceForm
 
 ADMIN_REVEAL_CONTEXT = "管理后台"
 
@@ -352,3 +367,143 @@ class MemberAdmin(ScopedAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
 
     def get_export_filename(self, request, queryset, file_format):
         return f"members-{timezone.localdate():%Y-%m-%d}.{file_format.get_extension()}"
+
+
+# --- Members' duties (R-30 … R-33): written by members.services, shown read-only ---------------------
+class DutyAdmin(ServiceAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """Ledgers of a member's duties: rows of the members the user manages or reads
+    (``members_visible_to_staff``); added by the branch committee through the services; never changed,
+    deleted or reverted here (the history is the record)."""
+
+    list_select_related = ("member", "member__branch")
+    search_fields = ("member__name",)
+
+    def has_add_permission(self, request):
+        roles = member_roles(request.user)
+        return super().has_add_permission(request) and (
+            roles.is_superuser or bool(roles.committee_branch_ids)
+        )
+
+    @admin.display(description=_("党支部"), ordering="member__branch__name")
+    def branch(self, obj):
+        return obj.member.branch
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "member":
+            kwargs["queryset"] = Member.objects.filter(
+                branch__in=branches_managed_by(request.user)
+            ).select_related("branch")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class DuesPaymentForm(ServiceForm):
+    class Meta:
+        model = DuesPayment
+        fields = ["member", "month", "amount_due", "amount_paid", "paid_on", "is_lump_sum", "note"]
+
+    def run_service(self, data):
+        return dues_record(
+            member=data["member"],
+            month=data["month"],
+            amount_due=data["amount_due"],
+            amount_paid=data["amount_paid"],
+            paid_on=data["paid_on"],
+            is_lump_sum=data.get("is_lump_sum", False),
+            note=data.get("note") or "",
+            by=self.acting_user,
+        )
+
+
+@admin.register(DuesPayment)
+class DuesPaymentAdmin(DutyAdmin):
+    scope_selector = staticmethod(dues_payments_visible_to_staff)
+    add_form = DuesPaymentForm
+    list_display = (
+        "member",
+        "branch",
+        "month",
+        "amount_due",
+        "amount_paid",
+        "paid_on",
+        "collected_by",
+        "is_lump_sum",
+    )
+    list_select_related = ("member", "member__branch", "collected_by")
+    list_filter = ("is_lump_sum",)
+    date_hierarchy = "month"
+
+
+class ThoughtReportForm(ServiceForm):
+    class Meta:
+        model = ThoughtReport
+        fields = ["member", "received_on", "kind", "period_start", "period_end", "summary"]
+
+    def run_service(self, data):
+        return thought_report_record(
+            member=data["member"],
+            received_on=data["received_on"],
+            kind=data["kind"],
+            period_start=data["period_start"],
+            period_end=data["period_end"],
+            summary=data["summary"],
+            by=self.acting_user,
+        )
+
+
+@admin.register(ThoughtReport)
+class ThoughtReportAdmin(DutyAdmin):
+    scope_selector = staticmethod(thought_reports_visible_to_staff)
+    add_form = ThoughtReportForm
+    list_display = ("member", "branch", "received_on", "kind", "period_start", "period_end", "received_by")
+    list_select_related = ("member", "member__branch", "received_by")
+    list_filter = ("kind",)
+    date_hierarchy = "received_on"
+
+
+class MemberPostForm(ServiceForm):
+    class Meta:
+        model = MemberPost
+        fields = ["member", "year", "title", "commitment", "publicised_on"]
+
+    def run_service(self, data):
+        return member_post_record(
+            member=data["member"],
+            year=data["year"],
+            title=data["title"],
+            commitment=data["commitment"],
+            publicised_on=data.get("publicised_on"),
+            by=self.acting_user,
+        )
+
+
+@admin.register(MemberPost)
+class MemberPostAdmin(DutyAdmin):
+    scope_selector = staticmethod(member_posts_visible_to_staff)
+    add_form = MemberPostForm
+    list_display = ("member", "branch", "year", "title", "publicised_on")
+    list_filter = ("year",)
+    search_fields = ("member__name", "title")
+
+
+class PointsRatingForm(ServiceForm):
+    class Meta:
+        model = PointsRating
+        fields = ["member", "year", "points", "grade", "note"]
+
+    def run_service(self, data):
+        return points_rating_record(
+            member=data["member"],
+            year=data["year"],
+            points=data["points"],
+            grade=data["grade"],
+            note=data.get("note") or "",
+            by=self.acting_user,
+        )
+
+
+@admin.register(PointsRating)
+class PointsRatingAdmin(DutyAdmin):
+    scope_selector = staticmethod(points_ratings_visible_to_staff)
+    add_form = PointsRatingForm
+    list_display = ("member", "branch", "year", "points", "grade")
+    list_filter = ("year", "grade")

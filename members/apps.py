@@ -8,3 +8,7 @@ class MembersConfig(AppConfig):
 
     def ready(self) -> None:
         from members import permissions  # noqa: F401  (registers the rules predicates)
+        from members.findings import collect_member_findings
+        from partygroup.findings import register_collector
+
+        register_collector(collect_member_findings)  # R-30 thought reports, R-31 dues

@@ -49,3 +49,19 @@ class OrganisationKind(models.TextChoices):
 class PersonalField(models.TextChoices):
     ID_NUMBER = "id_number", _("身份证号")
     PHONE = "phone", _("手机号码")
+
+
+class ThoughtReportKind(models.TextChoices):
+    """R-30: members report monthly (at most quarterly); probationary members hand in WRITTEN reports."""
+
+    ORAL = "oral", _("口头汇报")
+    WRITTEN = "written", _("书面汇报")
+
+
+class PointsGrade(models.TextChoices):
+    """R-33: the grade of a member's yearly points rating (党员积分定等)."""
+
+    EXCELLENT = "excellent", _("优秀")
+    QUALIFIED = "qualified", _("合格")
+    BASICALLY_QUALIFIED = "basic", _("基本合格")
+    UNQUALIFIED = "unqualified", _("不合格")

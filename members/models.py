@@ -6,6 +6,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,7 +17,17 @@ from django.utils.translation import gettext_lazy as _
 from simple_history.models import HistoricalRecords
 from treebeard.mp_tree import MP_Node
 
-from members.enums import CommitteePost, Gender, MemberState, MemberStatus, OrganisationKind, PersonalField
+from members import rules
+from members.enums import (
+    CommitteePost,
+    Gender,
+    MemberState,
+    MemberStatus,
+    OrganisationKind,
+    PersonalField,
+    PointsGrade,
+    ThoughtReportKind,
+)
 from members.validators import (
     id_number_birth_date,
     normalise_id_number,
@@ -151,6 +162,15 @@ class Branch(models.Model):
     established_on = models.DateField(_("成立日期"), null=True, blank=True)
     committee_term_ends_on = models.DateField(
         _("支委会届满日期"), null=True, blank=True, help_text=_("R-26：党小组组长任期与支委会届期相同")
+    )
+    ledger_start_on = models.DateField(
+        _("党员台账启用日期"),
+        null=True,
+        blank=True,
+        help_text=_(
+            "R-30/R-31：本支部自该日期所在月份起在系统中记录思想汇报和党费，逾期和欠交从该月"
+            "（党员入党晚于该月的，从入党当月）起计算；留空表示尚未启用，不提示逾期和欠交"
+        ),
     )
 
     history = HistoricalRecords()
@@ -441,3 +461,234 @@ class PersonalDataReveal(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} → {self.member} {self.get_field_display()}"
+
+
+# --- Members' ongoing duties (R-30 … R-33) --------------------------------------------------------
+def _typed(value, kind):
+    """``value`` if ``clean_fields`` could convert it, else None (its field error is reported anyway)."""
+    return value if isinstance(value, kind) else None
+
+
+class DuesPayment(models.Model):
+    """R-31: one member's dues for one month (one row per member and month), who collected, when.
+
+    ``month`` is the first day of the month paid for. A month is settled when ``amount_paid`` reaches
+    ``amount_due``; arrears are the due months without a settled row (``members.rules``).
+    """
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="dues_payments"
+    )
+    month = models.DateField(_("月份"), help_text=_("交纳的是哪个月的党费（记为该月第一天）"))
+    amount_due = models.DecimalField(_("应交金额（元）"), max_digits=10, decimal_places=2)
+    amount_paid = models.DecimalField(_("实交金额（元）"), max_digits=10, decimal_places=2)
+    paid_on = models.DateField(_("交纳日期"))
+    is_lump_sum = models.BooleanField(
+        _("一次性交纳大额党费"),
+        default=False,
+        help_text=_("党员自愿一次性交纳大额党费时勾选，此时实交金额可超过每月上限（10000元）"),
+    )
+    collected_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("收缴人"), on_delete=models.PROTECT, related_name="+"
+    )
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("党费交纳记录")
+        verbose_name_plural = _("党费交纳记录")
+        ordering = ["-month", "member__name", "id"]
+        indexes = [models.Index(fields=["month"], name="dues_month")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "month"],
+                name="dues_one_per_member_month",
+                violation_error_message=_("该党员该月的党费已登记，不能重复交纳（R-31）。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(amount_due__gte=0) & Q(amount_paid__gte=0),
+                name="dues_amounts_not_negative",
+                violation_error_message=_("党费金额不能为负数。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.month:%Y年%m月} {self.amount_paid}元"
+
+    @property
+    def is_settled(self) -> bool:
+        return self.amount_paid >= self.amount_due
+
+    @property
+    def shortfall(self) -> Decimal:
+        return max(self.amount_due - self.amount_paid, Decimal("0.00"))
+
+    def clean(self) -> None:
+        if not self.member_id:
+            return
+        errors = rules.dues_problems(
+            month=_typed(self.month, dt.date),
+            amount_due=_typed(self.amount_due, Decimal),
+            amount_paid=_typed(self.amount_paid, Decimal),
+            paid_on=_typed(self.paid_on, dt.date),
+            is_lump_sum=self.is_lump_sum,
+            joined_on=self.member.joined_on,
+            left_on=self.member.left_on,
+            today=timezone.localdate(),
+        )
+        if errors:
+            raise ValidationError(errors)
+
+
+class ThoughtReport(models.Model):
+    """R-30: a member's report of their thinking and work to the group (oral or written)."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="thought_reports"
+    )
+    received_on = models.DateField(_("汇报日期"))
+    kind = models.CharField(_("汇报方式"), max_length=10, choices=ThoughtReportKind.choices)
+    period_start = models.DateField(_("汇报期间（起）"), help_text=_("记为该月第一天"))
+    period_end = models.DateField(_("汇报期间（止）"), help_text=_("记为该月第一天"))
+    summary = models.TextField(_("主要内容"))
+    received_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("接收人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("思想汇报")
+        verbose_name_plural = _("思想汇报")
+        ordering = ["-received_on", "-id"]
+        indexes = [models.Index(fields=["member", "received_on"], name="thoughtreport_member_day")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(period_start__lte=models.F("period_end")),
+                name="thoughtreport_period_ordered",
+                violation_error_message=_("汇报期间的结束月份不能早于开始月份。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.get_kind_display()}（{self.received_on:%Y-%m-%d}）"
+
+    def clean(self) -> None:
+        if not self.member_id:
+            return
+        errors = rules.thought_report_problems(
+            received_on=_typed(self.received_on, dt.date),
+            period_start=_typed(self.period_start, dt.date),
+            period_end=_typed(self.period_end, dt.date),
+            joined_on=self.member.joined_on,
+            left_on=self.member.left_on,
+            today=timezone.localdate(),
+        )
+        if errors:
+            raise ValidationError(errors)
+
+
+class MemberPost(models.Model):
+    """R-32: a post and public commitment (设岗定责、公开承诺) taken by a member without a post."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="posts_taken"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    title = models.CharField(_("岗位"), max_length=100, help_text=_("如：政策宣传岗、联系群众岗"))
+    commitment = models.TextField(_("承诺内容"))
+    publicised_on = models.DateField(_("公开承诺日期"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("设岗定责、公开承诺")
+        verbose_name_plural = _("设岗定责、公开承诺")
+        ordering = ["-year", "member__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "year"],
+                name="memberpost_one_per_year",
+                violation_error_message=_("该党员本年度已设岗承诺（R-32）。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.year}年 {self.title}"
+
+    def clean(self) -> None:
+        if not self.member_id:
+            return
+        errors: dict[str, list[str]] = {}
+        today = timezone.localdate()
+        problems = rules.year_problems(
+            year=_typed(self.year, int),
+            joined_on=self.member.joined_on,
+            left_on=self.member.left_on,
+            today=today,
+            what=str(_("设岗承诺")),
+        )
+        if problems:
+            errors["year"] = problems
+        if self.publicised_on and self.publicised_on > today:
+            errors["publicised_on"] = [_("公开承诺日期不能晚于今天。")]
+        if errors:
+            raise ValidationError(errors)
+
+
+class PointsRating(models.Model):
+    """R-33: a member's yearly points rating (党员积分定等) — only where the rule set enables it."""
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="points_ratings"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    points = models.DecimalField(_("积分"), max_digits=5, decimal_places=1)
+    grade = models.CharField(_("等次"), max_length=12, choices=PointsGrade.choices)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    rated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("登记人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("登记时间"), auto_now_add=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("党员积分定等")
+        verbose_name_plural = _("党员积分定等")
+        ordering = ["-year", "member__name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member", "year"],
+                name="pointsrating_one_per_year",
+                violation_error_message=_("该党员本年度已有积分定等（R-33）。"),
+            ),
+            models.CheckConstraint(
+                condition=Q(points__gte=0),
+                name="pointsrating_points_not_negative",
+                violation_error_message=_("积分不能为负数。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.year}年 {self.get_grade_display()}"
+
+    def clean(self) -> None:
+        if not self.member_id:
+            return
+        problems = rules.year_problems(
+            year=_typed(self.year, int),
+            joined_on=self.member.joined_on,
+            left_on=self.member.left_on,
+            today=timezone.localdate(),
+            what=str(_("积分定等")),
+        )
+        if problems:
+            raise ValidationError({"year": problems})

@@ -7,20 +7,30 @@ are known to the groups app, which extends these scopes (``groups.selectors``).
 
 from __future__ import annotations
 
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
-from members.enums import APPROVING_POSTS, CommitteePost, MemberState
+from members import rules
+from members.enums import APPROVING_POSTS, CommitteePost, MemberState, ThoughtReportKind
 from members.models import (
     Branch,
     CommitteeMembership,
+    DuesPayment,
     Member,
+    MemberPost,
     Organisation,
     OrganisationStaff,
+    PointsRating,
     RuleSet,
+    ThoughtReport,
 )
+from partygroup.months import month_start
 
 
 @dataclass(frozen=True)
@@ -159,3 +169,164 @@ def rule_sets_by_organisation() -> dict[int, RuleSet]:
         by_path[path] = effective
         result[pk] = effective
     return result
+
+
+# --- Members' ongoing duties (R-30 … R-33) ---------------------------------------------------------
+# Reads for many members at once in a fixed number of queries. ``members`` is a queryset of members
+# (used as a subquery) or member ids. Scoping to the user is the caller's: pass a scoped queryset
+# (``members_visible_to_staff``, ``groups.selectors.members_visible_to``).
+
+
+def _member_filter(members: QuerySet[Member] | Iterable[int]) -> Q:
+    if isinstance(members, QuerySet):
+        return Q(pk__in=members.order_by().values("pk"))
+    return Q(pk__in=sorted({int(pk) for pk in members}))
+
+
+def _duty_facts(members, on: dt.date) -> list[tuple[rules.MemberDutyFacts, int]]:
+    """Each member's R-30/R-31 facts and organisation id (one query)."""
+    rows = (
+        Member.objects.filter(_member_filter(members))
+        .values_list(
+            "pk",
+            "name",
+            "branch_id",
+            "branch__organisation_id",
+            "branch__ledger_start_on",
+            "status",
+            "joined_on",
+            "full_member_on",
+            "left_on",
+        )
+        .order_by("branch_id", "name", "pk")
+    )
+    return [
+        (
+            rules.MemberDutyFacts(
+                id=pk,
+                name=name,
+                branch_id=branch_id,
+                joined_on=joined_on,
+                left_on=left_on,
+                is_probationary=rules.is_probationary_on(
+                    status=status, joined_on=joined_on, full_member_on=full_on, on=on
+                ),
+                tracked_from=rules.tracking_start(joined_on, ledger_start),
+            ),
+            organisation_id,
+        )
+        for pk, name, branch_id, organisation_id, ledger_start, status, joined_on, full_on, left_on in rows
+    ]
+
+
+def dues_arrears_for(
+    members: QuerySet[Member] | Iterable[int], *, on: dt.date | None = None, since: dt.date | None = None
+) -> dict[int, rules.DuesArrears]:
+    """R-31: each member's months in arrears on day ``on`` (two queries whatever the number of members).
+
+    Counted from the later of the member's tracking start (joining month, the branch's
+    ``ledger_start_on``) and ``since`` (e.g. 1 January for one year's figures), up to the month
+    before ``on`` (default today; pass 1 January of the next year for a whole year).
+    """
+    on = on or timezone.localdate()
+    facts = _duty_facts(members, on)
+    since_month = month_start(since) if since else None
+    starts = {fact.id: _latest(fact.tracked_from, since_month) for fact, _org in facts}
+    first = min((d for d in starts.values() if d is not None), default=None)
+    payments: dict[int, dict[dt.date, tuple[Decimal, Decimal]]] = defaultdict(dict)
+    if first is not None:
+        for member_id, month, due, paid in (
+            DuesPayment.objects.filter(
+                member_id__in=[f.id for f, _o in facts], month__gte=first, month__lt=on
+            )
+            .values_list("member_id", "month", "amount_due", "amount_paid")
+            .order_by()
+        ):
+            payments[member_id][month] = (due, paid)
+    return {
+        fact.id: rules.dues_arrears(
+            member_id=fact.id,
+            start=starts[fact.id],
+            joined_on=fact.joined_on,
+            left_on=fact.left_on,
+            on=on,
+            payments=payments.get(fact.id, {}),
+        )
+        for fact, _org in facts
+    }
+
+
+def _latest(*days: dt.date | None) -> dt.date | None:
+    known = [d for d in days if d is not None]
+    return max(known) if known else None
+
+
+def member_dues_arrears(
+    member: Member, *, on: dt.date | None = None, since: dt.date | None = None
+) -> rules.DuesArrears:
+    return dues_arrears_for([member.pk], on=on, since=since)[member.pk]
+
+
+def thought_report_statuses(
+    members: QuerySet[Member] | Iterable[int], *, on: dt.date | None = None
+) -> dict[int, rules.ThoughtReportStatus]:
+    """R-30: for each member the last report and last written report received by ``on``, the day the
+    next one is due, whether it is overdue, and for probationary members the quarter checked for a
+    written report (four queries whatever the number of members)."""
+    on = on or timezone.localdate()
+    facts = _duty_facts(members, on)
+    last = last_thought_reports([f.id for f, _o in facts], on=on)
+    rule_sets = rule_sets_by_organisation()
+    return {
+        fact.id: rules.thought_report_status(
+            member=fact,
+            last_report=last.get(fact.id, (None, None))[0],
+            last_written=last.get(fact.id, (None, None))[1],
+            on=on,
+            rule_set=rule_sets[organisation_id],
+        )
+        for fact, organisation_id in facts
+    }
+
+
+def last_thought_reports(
+    member_ids: Iterable[int] | QuerySet, *, on: dt.date
+) -> dict[int, tuple[dt.date | None, dt.date | None]]:
+    """member id → (last report, last WRITTEN report) received on or before ``on`` (one query)."""
+    ids = member_ids if isinstance(member_ids, QuerySet) else sorted(set(member_ids))
+    return {
+        member_id: (last, last_written)
+        for member_id, last, last_written in ThoughtReport.objects.filter(
+            member_id__in=ids, received_on__lte=on
+        )
+        .values("member_id")
+        .annotate(
+            last=Max("received_on"),
+            last_written=Max("received_on", filter=Q(kind=ThoughtReportKind.WRITTEN)),
+        )
+        .values_list("member_id", "last", "last_written")
+        .order_by()
+    }
+
+
+def _duty_records_visible_to_staff(user, model) -> QuerySet:
+    return model.objects.select_related("member", "member__branch").filter(
+        member__in=members_visible_to_staff(user).order_by().values("pk")
+    )
+
+
+def dues_payments_visible_to_staff(user) -> QuerySet[DuesPayment]:
+    """R-31 ledger rows of the members the user manages or reads (org staff / branch committee)."""
+    return _duty_records_visible_to_staff(user, DuesPayment)
+
+
+def thought_reports_visible_to_staff(user) -> QuerySet[ThoughtReport]:
+    return _duty_records_visible_to_staff(user, ThoughtReport)
+
+
+def member_posts_visible_to_staff(user) -> QuerySet[MemberPost]:
+    return _duty_records_visible_to_staff(user, MemberPost)
+
+
+def points_ratings_visible_to_staff(user) -> QuerySet[PointsRating]:
+    return _duty_records_visible_to_staff(user, PointsRating)

@@ -29,6 +29,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
 
 
@@ -82,3 +85,95 @@ class ScopedAdminMixin:
         return super().has_delete_permission(request, obj) and self._object_allowed(
             request, self.delete_rule or self.change_rule, obj
         )
+
+
+class ServiceForm(forms.ModelForm):
+    """A ModelForm saved by a service instead of ``Model.save()``.
+
+    The service runs where Django would validate the model instance (``_post_clean``, the same hook
+    ``UserCreationForm`` uses): it validates, applies the hard rules and saves in one transaction, so a
+    refusal becomes a form error and nothing is saved. ``acting_user`` is set by the admin per request;
+    ``findings`` (advisories the service returned) are shown as warnings by ``ServiceAdminMixin``.
+    """
+
+    acting_user = None
+    saved_by_service = False
+    findings: tuple = ()
+
+    def run_service(self, data: dict):  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def _post_clean(self) -> None:
+        if self.errors:
+            return
+        try:
+            result = self.run_service(self.cleaned_data)
+        except ValidationError as exc:
+            self._add_refusal(exc)
+            return
+        if result is not None:
+            self.instance = result
+        self.saved_by_service = True
+
+    def _add_refusal(self, exc: ValidationError) -> None:
+        if not hasattr(exc, "error_dict"):
+            self.add_error(None, exc)
+            return
+        for field, errors in exc.error_dict.items():
+            self.add_error(field if field in self.fields else None, errors)
+
+
+class ServiceAdminMixin:
+    """An admin of records written only by services (ledgers, reviews, cultivation records):
+
+    - adding goes through the model admin's ``ServiceForm`` (``add_form``), so the same checks refuse
+      the form and nothing is saved; the service's advisories are shown as warnings;
+    - a saved record is shown read-only: no change, no delete, no history revert (a revert would
+      bypass the services). Put it before ``ScopedAdminMixin`` in the bases.
+    """
+
+    add_form: type[ServiceForm] | None = None
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if obj is None and self.add_form is not None:
+            kwargs["form"] = self.add_form
+            kwargs["fields"] = None
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if issubclass(form, ServiceForm):
+            form = type(form.__name__, (form,), {"acting_user": request.user})
+        return form
+
+    def get_fields(self, request, obj=None):
+        if obj is None and self.add_form is not None:
+            return [*self.add_form._meta.fields, *self.add_form.declared_fields]
+        return super().get_fields(request, obj)
+
+    def has_add_permission(self, request):
+        return self.add_form is not None and super().has_add_permission(request)
+
+    def has_change_permission(self, request, obj=None):
+        if obj is not None:
+            return False
+        return super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+    def save_model(self, request, obj, form, change):
+        if not getattr(form, "saved_by_service", False):
+            raise PermissionDenied  # only the service writes these records
+        for finding in form.findings:
+            messages.warning(request, f"{finding.rule_id}：{finding.message}（{finding.article}）")
+
+    def save_related(self, request, form, formsets, change):
+        if getattr(form, "saved_by_service", False):
+            return
+        super().save_related(request, form, formsets, change)

@@ -204,3 +204,53 @@ def user_for(member: Member, username: str | None = None):
     member.user = user
     member.save(update_fields=["user"])
     return user
+
+
+# --- Members' duties, leader reviews, cultivation (R-22, R-28, R-30 … R-35) ------------------------
+# Rows written directly (as the collectors read them); services are tested on their own.
+class DuesPaymentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "members.DuesPayment"
+
+    member = factory.SubFactory(MemberFactory)
+    month = dt.date(2025, 1, 1)
+    amount_due = "50.00"
+    amount_paid = factory.SelfAttribute("amount_due")
+    paid_on = factory.LazyAttribute(lambda o: o.month + dt.timedelta(days=9))
+    collected_by = factory.SubFactory(UserFactory, username="collector")
+
+
+class ThoughtReportFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "members.ThoughtReport"
+
+    member = factory.SubFactory(MemberFactory)
+    received_on = dt.date(2025, 1, 15)
+    kind = "written"
+    period_start = factory.LazyAttribute(lambda o: o.received_on.replace(day=1))
+    period_end = factory.SelfAttribute("period_start")
+    summary = "近期学习和工作情况"
+    received_by = factory.SubFactory(UserFactory, username="receiver")
+
+
+class LeaderReviewFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "groups.LeaderReview"
+
+    appointment = factory.SubFactory(LeaderAppointmentFactory)
+    year = 2024
+    grade = "competent"
+    reviewed_on = factory.LazyAttribute(lambda o: dt.date(o.year, 12, 20))
+    reviewed_by = factory.SubFactory(UserFactory, username="reviewer")
+
+
+class LeaderTrainingFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "groups.LeaderTraining"
+
+    member = factory.SubFactory(MemberFactory)
+    trained_on = dt.date(2025, 5, 20)
+    title = "党小组组长培训班"
+    hours = "8.0"
+    organiser = "市直机关工委"
+    recorded_by = factory.SubFactory(UserFactory, username="trainer")

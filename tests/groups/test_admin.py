@@ -12,7 +12,14 @@ from django.urls import reverse
 from django.utils import timezone
 
 from groups.enums import FilingStatus, GroupChangeKind, LeaderRole
-from groups.models import GroupChange, GroupMembership, LeaderAppointment, PartyGroup
+from groups.models import (
+    CultivationCandidate,
+    GroupChange,
+    GroupMembership,
+    LeaderAppointment,
+    LeaderReview,
+    PartyGroup,
+)
 from tests import factories as f
 
 # whitenoise warns when STATIC_ROOT has not been collected (tests never collectstatic); see the report.
@@ -510,3 +517,62 @@ def test_changelist_query_count_is_flat_for_1_and_20_groups(client, db, model):
     _add_groups(branch, 19)
     twenty = _changelist_queries(client, model)
     assert one == twenty
+
+
+# --- Leader reviews, cultivation (R-22) ----------------------------------------------------------
+def test_leader_review_added_in_the_admin_warns_replacement_due_r28(secretary_client, world):
+    appointment = LeaderAppointment.objects.get(group=world.group, member=world.leader_member)
+    f.LeaderReviewFactory(appointment=appointment, year=2023, grade="incompetent")
+    data = {"appointment": appointment.pk, "year": 2024, "grade": "incompetent", "reviewed_on": "2024-12-20"}
+    response = secretary_client.post(admin_url("leaderreview", "add"), data, follow=True)
+    assert response.status_code == 200
+    assert list(LeaderReview.objects.order_by("year").values_list("year", "grade")) == [
+        (2023, "incompetent"),
+        (2024, "incompetent"),
+    ]
+    [warning] = messages_of(response)[:1]
+    assert warning.startswith(
+        f"R-28：党小组“{world.group.name}”的组长“{world.leader_member.name}”2023年、2024年连续两次"
+    )
+
+
+def test_leader_review_for_a_year_before_the_appointment_is_a_form_error_r28(secretary_client, world):
+    appointment = LeaderAppointment.objects.get(group=world.group, member=world.leader_member)
+    data = {"appointment": appointment.pk, "year": 2021, "grade": "competent", "reviewed_on": "2021-12-20"}
+    response = secretary_client.post(admin_url("leaderreview", "add"), data)
+    assert response.status_code == 200
+    assert response.context["adminform"].form.non_field_errors() == [
+        f"“{world.leader_member.name}”在2021年不是党小组“{world.group.name}”的组长或副组长，不能对其进行年度考核。"
+    ]
+    assert not LeaderReview.objects.exists()
+
+
+def test_candidates_are_scoped_and_added_through_the_service_r22(secretary_client, world, outside_group):
+    contact = world.members[1]
+    data = {
+        "group": world.group.pk,
+        "name": "陈晓东",
+        "gender": "M",
+        "birth_date": "2000-05-04",
+        "applied_on": "2024-03-01",
+        "contacts": [contact.pk],
+        "note": "",
+        "decided_by_note": "递交入党申请书",
+    }
+    assert secretary_client.post(admin_url("cultivationcandidate", "add"), data).status_code == 302
+    candidate = CultivationCandidate.objects.get()
+    assert (candidate.stage, list(candidate.contacts.all())) == ("applicant", [contact])
+    outsider = CultivationCandidate.objects.create(
+        branch=outside_group.branch,
+        group=outside_group,
+        name="外人",
+        gender="F",
+        birth_date=dt.date(1999, 1, 1),
+        stage="applicant",
+        stage_started_on=dt.date(2024, 1, 1),
+        created_by=world.other_secretary,
+    )
+    assert changelist_pks(secretary_client, "cultivationcandidate") == {candidate.pk}
+    page = secretary_client.get(admin_url("cultivationcandidate", "change", candidate.pk))
+    assert page.status_code == 200 and page.context["has_change_permission"] is False
+    assert secretary_client.get(admin_url("cultivationcandidate", "change", outsider.pk)).status_code == 302

@@ -13,7 +13,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from groups.enums import LeaderRole
-from groups.findings import collect_group_findings
+from groups.findings import collect_group_findings, collect_leader_findings
 from members.enums import MemberState
 from tests import factories as f
 
@@ -104,7 +104,7 @@ def test_r03_counts_only_memberships_current_on_the_day():
     group = make_group(branch, 3, name="第一党小组")
     later = f.MemberFactory(branch=branch)
     f.GroupMembershipFactory(group=group, member=later, started_on=dt.date(2024, 10, 1))
-    ended = group.memberships.first()
+    ended = group.memberships.exclude(member=later).order_by("pk").first()  # one of the first three
     ended.ended_on = ON
     ended.save()
     # On ON: the member who left on ON is out (half-open), the one joining in October not yet in.
@@ -368,3 +368,113 @@ def test_query_count_is_flat_for_1_and_20_branches():
     # each branch: R-08 (Loudi, a group of 3) or nothing, plus R-09 for the unplaced member
     assert twenty_findings == 20 + 10
     assert one_findings == 1
+
+
+# --- R-28 replacement due, R-35 leader training (collect_leader_findings) ---------------------------
+LEADER_ON = dt.date(2025, 6, 15)
+
+
+def led_group(
+    branch, leader_name="张伟", *, started_on=dt.date(2022, 1, 1), role=LeaderRole.LEADER, name=None
+):
+    group = make_group(branch, 3, name=name)
+    leader = group.memberships.order_by("pk")[0].member
+    leader.name = leader_name
+    leader.save()
+    appointment = f.LeaderAppointmentFactory(group=group, member=leader, role=role, started_on=started_on)
+    return group, leader, appointment
+
+
+def review(appointment, year, grade):
+    return f.LeaderReviewFactory(appointment=appointment, year=year, grade=grade)
+
+
+def test_r28_current_leader_with_two_consecutive_incompetent_reviews_is_reported():
+    branch = make_branch()
+    group, leader, appointment = led_group(branch)
+    f.LeaderTrainingFactory(member=leader, trained_on=dt.date(2025, 3, 1))
+    review(appointment, 2022, "incompetent")
+    review(appointment, 2023, "competent")
+    review(appointment, 2024, "incompetent")
+    assert collect_leader_findings([branch], LEADER_ON) == []
+    appointment.ended_on = dt.date(2025, 1, 1)
+    appointment.save()
+    again = f.LeaderAppointmentFactory(group=group, member=leader, started_on=dt.date(2025, 1, 1))
+    review(again, 2025, "incompetent")
+    findings = collect_leader_findings([branch], dt.date(2026, 1, 10))
+    assert [(x.rule_id, x.object_type, x.object_id, x.message) for x in findings if x.rule_id == "R-28"] == [
+        (
+            "R-28",
+            "group",
+            group.pk,
+            f"党小组“{group.name}”的组长“张伟”2024年、2025年连续两次年度考核为“不称职”，"
+            "应予调整（党支部应对工作开展不力的组长进行约谈或者调整）。",
+        )
+    ]
+
+
+def test_r28_replaced_leader_is_no_longer_reported():
+    branch = make_branch()
+    group, _leader, appointment = led_group(branch)
+    review(appointment, 2023, "incompetent")
+    review(appointment, 2024, "incompetent")
+    assert [x.rule_id for x in collect_leader_findings([branch], LEADER_ON)].count("R-28") == 1
+    successor = group.memberships.order_by("pk")[1].member
+    appointment.ended_on = dt.date(2025, 3, 1)
+    appointment.save()
+    f.LeaderAppointmentFactory(group=group, member=successor, started_on=dt.date(2025, 3, 1))
+    assert [x for x in collect_leader_findings([branch], LEADER_ON) if x.rule_id == "R-28"] == []
+
+
+def test_r35_leaders_and_deputies_without_training_in_the_past_year_are_advised():
+    branch = make_branch()
+    group, leader, _ = led_group(branch, "张伟")
+    deputy = group.memberships.order_by("pk")[1].member
+    deputy.name = "李娜"
+    deputy.save()
+    f.LeaderAppointmentFactory(
+        group=group, member=deputy, role=LeaderRole.DEPUTY, started_on=dt.date(2023, 1, 1)
+    )
+    f.LeaderTrainingFactory(member=leader, trained_on=dt.date(2024, 6, 15))
+    f.LeaderTrainingFactory(member=deputy, trained_on=dt.date(2025, 7, 1))  # after the day: not counted
+    _new_group, newcomer, _ = led_group(branch, "王新", started_on=dt.date(2025, 1, 1), name="第二党小组")
+    findings = collect_leader_findings([branch], LEADER_ON)
+    assert [(x.rule_id, x.object_label, x.message) for x in findings] == [
+        ("R-35", "张伟", f"党小组“{group.name}”的组长“张伟”近一年没有参加培训（上次培训于2024-06-15）。"),
+        ("R-35", "李娜", f"党小组“{group.name}”的副组长“李娜”近一年没有参加培训（尚无培训记录）。"),
+    ]
+    assert newcomer.pk not in {x.object_id for x in findings}
+
+
+def test_r35_leader_trained_within_the_year_passes():
+    branch = make_branch()
+    _group, leader, _ = led_group(branch)
+    f.LeaderTrainingFactory(member=leader, trained_on=dt.date(2024, 6, 16))
+    assert collect_leader_findings([branch], LEADER_ON) == []
+
+
+def _populate_leaders(count: int):
+    branches = []
+    for i in range(count):
+        branch = make_branch("loudi-2023" if i % 2 else "central-2019", name=f"第{i}支部")
+        _group, _leader, appointment = led_group(branch, f"张{chr(0x4E00 + i)}")
+        review(appointment, 2023, "incompetent")
+        review(appointment, 2024, "incompetent")
+        _other, trained, _ = led_group(branch, f"李{chr(0x4E00 + i)}", name=f"第{i}组乙")
+        f.LeaderTrainingFactory(member=trained, trained_on=dt.date(2025, 1, 1))
+        branches.append(branch)
+    return branches
+
+
+def test_leader_findings_query_count_is_flat_for_1_and_20_branches():
+    one = _populate_leaders(1)
+    twenty = _populate_leaders(20)
+    counts = []
+    for branches in (one, twenty):
+        with CaptureQueriesContext(connection) as ctx:
+            findings = collect_leader_findings(branches, LEADER_ON)
+        counts.append((len(ctx.captured_queries), len(findings)))
+    (one_queries, one_findings), (twenty_queries, twenty_findings) = counts
+    assert one_queries == twenty_queries <= 7
+    # each branch: for the reviewed, untrained leader
+    assert (one_findings, twenty_findings) == (2, 40)

@@ -107,3 +107,14 @@ def test_user_has_perm_goes_through_the_rules_backend(tree):
     assert {role: fresh_user(tree, role).has_perm("groups.lead_group", group) for role in ROLES} == allowed(
         "superuser", "leader_a1"
     )
+
+
+def test_collect_dues_and_manage_cultivation_are_the_leader_or_the_committee_r22_r31(tree):
+    for perm in ("groups.collect_dues", "groups.manage_cultivation"):
+        assert check(tree, perm, tree.groups["a1"]) == allowed(*COMMITTEE_A, "leader_a1"), perm
+        assert check(tree, perm, tree.groups["a2"]) == allowed(*COMMITTEE_A, "leader_a2"), perm
+
+
+def test_review_leader_is_the_committee_of_the_groups_branch_r28(tree):
+    assert check(tree, "groups.review_leader", tree.groups["a1"]) == allowed(*COMMITTEE_A)
+    assert check(tree, "groups.review_leader", tree.groups["c1"]) == allowed("superuser", "secretary_c")

@@ -576,3 +576,194 @@ def test_r24_current_probationary_leader_is_a_standing_violation():
 def test_r24_full_member_leaders_pass():
     leaders = [(MemberFact(id=5, name="王强", branch_id=1, is_full=True), "组长")]
     assert rules.check_current_leaders(group=GROUP, leaders=leaders, rule_set=rule_set()) == []
+
+
+# --- R-28 leader reviews ---------------------------------------------------------------------------
+REVIEWED = MemberFact(id=5, name="张伟", branch_id=1, is_full=True)
+LED_GROUP = GroupFact(id=9, name="第一党小组", branch_id=1)
+DAY = dt.date(2025, 6, 15)
+
+
+def review_problems(year=2024, reviewed_on=dt.date(2024, 12, 20), terms=((dt.date(2022, 1, 1), None),)):
+    return rules.leader_review_problems(
+        member_name="张伟",
+        group_name="第一党小组",
+        year=year,
+        reviewed_on=reviewed_on,
+        today=DAY,
+        terms=terms,
+    )
+
+
+def test_r28_review_of_a_leader_in_office_that_year_at_year_end_passes():
+    assert review_problems() == []
+    assert review_problems(terms=[(dt.date(2024, 12, 31), None)]) == []  # one day in office counts
+    assert review_problems(reviewed_on=dt.date(2025, 2, 1)) == []  # after the year
+
+
+def test_r28_review_of_a_person_who_was_not_leader_that_year_is_refused():
+    expected = ["“张伟”在2024年不是党小组“第一党小组”的组长或副组长，不能对其进行年度考核。"]
+    assert review_problems(terms=[]) == expected
+    assert review_problems(terms=[(dt.date(2022, 1, 1), dt.date(2024, 1, 1))]) == expected  # left before
+    assert review_problems(terms=[(dt.date(2025, 1, 1), None)]) == expected  # appointed after
+
+
+def test_r28_review_before_the_year_end_or_in_the_future_is_refused():
+    assert review_problems(reviewed_on=dt.date(2024, 11, 30)) == [
+        "2024年度的考核在年终进行，最早于2024年12月1日登记（R-28：年终对党小组组长进行考核）。"
+    ]
+    assert review_problems(year=2025, reviewed_on=dt.date(2025, 6, 16)) == [
+        "考核日期不能晚于今天。",
+        "2025年度的考核在年终进行，最早于2025年12月1日登记（R-28：年终对党小组组长进行考核）。",
+    ]
+
+
+def test_r28_two_consecutive_incompetent_reviews_make_replacement_due():
+    reviews = [
+        rules.ReviewFact(2022, "excellent"),
+        rules.ReviewFact(2024, "incompetent"),
+        rules.ReviewFact(2023, "incompetent"),
+    ]
+    [finding] = rules.check_replacement_due(
+        group=LED_GROUP, leader=REVIEWED, reviews=reviews, rule_set=rule_set()
+    )
+    assert finding == Finding(
+        rule_id="R-28",
+        severity="advisory",
+        object_type="group",
+        object_id=9,
+        object_label="第一党小组",
+        message=(
+            "党小组“第一党小组”的组长“张伟”2023年、2024年连续两次年度考核为“不称职”，"
+            "应予调整（党支部应对工作开展不力的组长进行约谈或者调整）。"
+        ),
+        article=f"{CENTRAL}第十三条",
+        branch_id=1,
+    )
+    assert finding.extra == {"leader_id": 5}
+
+
+def test_r28_incompetent_then_competent_or_a_single_incompetent_passes():
+    for reviews in (
+        [rules.ReviewFact(2023, "incompetent"), rules.ReviewFact(2024, "competent")],
+        [rules.ReviewFact(2023, "competent"), rules.ReviewFact(2024, "incompetent")],
+        [rules.ReviewFact(2024, "incompetent")],
+        [],
+    ):
+        assert (
+            rules.check_replacement_due(
+                group=LED_GROUP, leader=REVIEWED, reviews=reviews, rule_set=rule_set()
+            )
+            == []
+        )
+
+
+# --- R-35 leader training --------------------------------------------------------------------------
+def training(last, since=dt.date(2022, 1, 1), on=DAY):
+    return rules.check_leader_training(
+        group=LED_GROUP,
+        leader=REVIEWED,
+        role_label="组长",
+        in_office_since=since,
+        last_training=last,
+        on=on,
+        rule_set=rule_set(),
+    )
+
+
+def test_r35_leader_without_training_in_the_past_year_is_advised():
+    [finding] = training(dt.date(2024, 6, 15))
+    assert (finding.rule_id, finding.severity, finding.object_type, finding.object_id) == (
+        "R-35",
+        "advisory",
+        "member",
+        5,
+    )
+    assert finding.message == "党小组“第一党小组”的组长“张伟”近一年没有参加培训（上次培训于2024-06-15）。"
+    assert finding.article == f"{CENTRAL}第十四条"
+    [never] = training(None)
+    assert never.message.endswith("（尚无培训记录）。")
+
+
+def test_r35_leader_trained_within_the_year_or_new_in_office_passes():
+    assert training(dt.date(2024, 6, 16)) == []
+    assert training(None, since=dt.date(2024, 6, 16)) == []  # in office for less than a year
+    assert rules.one_year_before(dt.date(2024, 2, 29)) == dt.date(2023, 2, 28)
+
+
+# --- R-22 cultivation --------------------------------------------------------------------------------
+def stage_problems(current, new, started_on=dt.date(2025, 3, 1), current_started_on=dt.date(2024, 3, 1)):
+    return rules.stage_transition_problems(
+        current=current, current_started_on=current_started_on, new=new, started_on=started_on, today=DAY
+    )
+
+
+def test_r22_stages_are_passed_in_order():
+    assert rules.next_stage(None) == "applicant"
+    assert [rules.next_stage(s) for s in ("applicant", "activist", "development", "probationary")] == [
+        "activist",
+        "development",
+        "probationary",
+        None,
+    ]
+    assert stage_problems("applicant", "activist") == []
+    assert stage_problems("development", "probationary") == []
+
+
+def test_r22_skipping_going_back_or_repeating_a_stage_is_refused():
+    assert stage_problems("applicant", "development") == [
+        "培养阶段须依次经过，不能跳过：“入党申请人”之后应为“入党积极分子”，而不是“发展对象”。"
+    ]
+    assert stage_problems("development", "activist") == [
+        "当前已是“发展对象”阶段，不能回到或重复“入党积极分子”阶段。"
+    ]
+    assert stage_problems("activist", "activist") == [
+        "当前已是“入党积极分子”阶段，不能回到或重复“入党积极分子”阶段。"
+    ]
+    assert stage_problems("probationary", "probationary") == [
+        "当前已是“预备党员”阶段，不能回到或重复“预备党员”阶段。"
+    ]
+    assert stage_problems(None, "activist", current_started_on=None) == [
+        "培养阶段须依次经过，不能跳过：“（新建）”之后应为“入党申请人”，而不是“入党积极分子”。"
+    ]
+    assert stage_problems("applicant", "member") == ["未知的培养阶段“member”。"]
+
+
+def test_r22_stage_dates_are_not_in_the_future_nor_before_the_current_stage():
+    assert stage_problems("applicant", "activist", started_on=dt.date(2025, 6, 16)) == [
+        "阶段开始日期不能晚于今天。"
+    ]
+    assert stage_problems("applicant", "activist", started_on=dt.date(2024, 2, 29)) == [
+        "“入党积极分子”的开始日期不能早于“入党申请人”的开始日期（2024-03-01）。"
+    ]
+
+
+def test_r22_applicant_is_at_least_eighteen():
+    assert rules.applicant_age_problems(birth_date=dt.date(2007, 3, 2), applied_on=dt.date(2025, 3, 2)) == []
+    assert rules.applicant_age_problems(birth_date=dt.date(2007, 3, 2), applied_on=dt.date(2025, 3, 1)) == [
+        "申请入党须年满18岁：出生于2007-03-02，2025-03-02起方可申请。"
+    ]
+    assert (
+        rules.applicant_age_problems(birth_date=dt.date(2004, 2, 29), applied_on=dt.date(2022, 2, 28)) != []
+    )
+
+
+def test_r22_contacts_are_one_or_two_full_members_of_the_branch_from_the_activist_stage():
+    full = [MemberFact(id=i, name=f"党员{i}", branch_id=1, is_full=True) for i in (1, 2, 3)]
+    probationary = MemberFact(id=4, name="预备甲", branch_id=1, is_full=False)
+    elsewhere = MemberFact(id=5, name="外支部", branch_id=2, is_full=True)
+    active = {1, 2, 3, 4, 5}
+
+    def problems(contacts, stage="activist"):
+        return rules.contact_problems(contacts=contacts, branch_id=1, stage=stage, active_ids=active)
+
+    assert problems(full[:1]) == [] and problems(full[:2]) == []
+    assert problems([], stage="applicant") == []
+    assert problems([]) == ["“入党积极分子”须确定1至2名培养联系人（正式党员）。"]
+    assert problems(full) == ["培养联系人为1至2名（现选3名）。"]
+    assert problems([probationary]) == ["培养联系人“预备甲”不是正式党员。"]
+    assert problems([elsewhere]) == ["培养联系人“外支部”不是本支部在册党员。"]
+    assert problems([full[0], full[0]]) == ["培养联系人不能重复。"]
+    assert rules.contact_problems(contacts=full[:1], branch_id=1, stage="activist", active_ids=set()) == [
+        "培养联系人“党员1”不是本支部在册党员。"
+    ]

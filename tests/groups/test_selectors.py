@@ -12,7 +12,13 @@ from django.utils import timezone
 
 from groups import selectors
 from groups.enums import GroupChangeKind, LeaderRole
-from groups.models import GroupChange, GroupMembership
+from groups.models import (
+    CultivationCandidate,
+    GroupChange,
+    GroupMembership,
+    LeaderAppointment,
+    LeaderInterview,
+)
 from tests import factories as f
 from tests.org_tree import ROLES, build_tree, fresh_user
 
@@ -207,4 +213,101 @@ def test_branch_groups_with_roster_in_three_queries(tree, django_assert_num_quer
     assert summary == {
         A1: ({"组长甲", "党员甲", "党员乙"}, ["组长甲"]),
         A2: ({"组长乙", "书记甲", "党员丙"}, ["组长乙"]),
+    }
+
+
+# --- Members' duties seen from the group (R-22, R-28, R-31, R-35) -----------------------------------
+MEMBERS_VISIBLE = {
+    "superuser": ("A", "B", "C"),
+    "staff_top": ("A", "B"),
+    "staff_mid": ("A", "B"),
+    "staff_leaf": ("B",),
+    "staff_other": ("C",),
+    "secretary_a": ("A",),
+    "propaganda_a": ("A",),
+    "secretary_c": ("C",),
+}
+
+
+def test_dues_payments_visible_to_each_role_follow_members_visible_to(tree):
+    for member in tree.members.values():
+        f.DuesPaymentFactory(member=member)
+    expected = {role: tree.member_names(*MEMBERS_VISIBLE.get(role, ())) for role in ROLES}
+    expected |= {
+        "leader_a1": {"组长甲", "党员甲", "党员乙"},
+        "leader_a2": {"组长乙", "书记甲", "党员丙"},
+        "member_a1": {"党员甲"},
+    }
+    assert matrix(tree, selectors.dues_payments_visible_to, lambda p: p.member.name) == expected
+
+
+GROUP_WORK_VISIBLE = GROUPS_VISIBLE | {"member_a1": set()}  # not for plain members
+
+
+def test_candidates_reviews_and_interviews_visible_to_each_role(tree):
+    user = f.UserFactory(username="recorder")
+    for key, group in tree.groups.items():
+        if not LeaderAppointment.objects.filter(group=group).exists():  # 另一党小组 has no leader yet
+            f.LeaderAppointmentFactory(group=group, member=group.memberships.order_by("pk").first().member)
+        CultivationCandidate.objects.create(
+            branch=group.branch,
+            group=group,
+            name=f"申请人{key}",
+            gender="M",
+            birth_date=dt.date(2000, 1, 1),
+            stage="applicant",
+            stage_started_on=dt.date(2024, 1, 1),
+            created_by=user,
+        )
+    for appointment in LeaderAppointment.objects.all():
+        f.LeaderReviewFactory(appointment=appointment, reviewed_by=user)
+        LeaderInterview.objects.create(
+            group=appointment.group,
+            member=appointment.member,
+            interviewed_on=dt.date(2024, 5, 1),
+            interviewer="书记",
+            content="约谈",
+            recorded_by=user,
+        )
+    assert matrix(tree, selectors.candidates_visible_to, lambda c: c.group.name) == GROUP_WORK_VISIBLE
+    assert (
+        matrix(tree, selectors.leader_reviews_visible_to, lambda r: r.appointment.group.name)
+        == GROUP_WORK_VISIBLE
+    )
+    assert matrix(tree, selectors.leader_interviews_visible_to, lambda i: i.group.name) == GROUP_WORK_VISIBLE
+
+
+def test_group_dues_month_lists_the_roster_of_the_month_with_payments(tree, django_assert_num_queries):
+    group = tree.groups["a1"]
+    moved = GroupMembership.objects.get(member=tree.members["党员乙"])
+    moved.ended_on = dt.date(2025, 3, 15)
+    moved.save()
+    paid = f.DuesPaymentFactory(member=tree.members["党员甲"], month=dt.date(2025, 3, 1))
+    f.DuesPaymentFactory(member=tree.members["党员甲"], month=dt.date(2025, 2, 1))
+    with django_assert_num_queries(2):
+        rows = selectors.group_dues_month(group, dt.date(2025, 3, 20))
+    assert [(r.member.name, r.payment, r.is_settled) for r in rows] == [
+        ("党员乙", None, False),
+        ("党员甲", paid, True),
+        ("组长甲", None, False),
+    ]
+    assert [r.member.name for r in selectors.group_dues_month(group, dt.date(2025, 4, 1))] == [
+        "党员甲",
+        "组长甲",
+    ]
+
+
+def test_group_dues_arrears_of_the_current_members(tree):
+    group = tree.groups["a1"]
+    branch = group.branch
+    branch.ledger_start_on = dt.date(2025, 1, 1)
+    branch.save()
+    for month in (1, 2):
+        f.DuesPaymentFactory(member=tree.members["党员甲"], month=dt.date(2025, month, 1))
+    arrears = selectors.group_dues_arrears(group, on=dt.date(2025, 3, 10))
+    names = {tree.members[n].pk: n for n in ("组长甲", "党员甲", "党员乙")}
+    assert {names[pk]: a.months for pk, a in arrears.items()} == {
+        "组长甲": (dt.date(2025, 1, 1), dt.date(2025, 2, 1)),
+        "党员甲": (),
+        "党员乙": (dt.date(2025, 1, 1), dt.date(2025, 2, 1)),
     }

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from decimal import Decimal
 
 import pytest
 from django.conf import settings
@@ -16,8 +17,21 @@ from django.db import connection
 
 from groups import services
 from groups.enums import AppointmentMode, FilingStatus, GroupChangeKind, LeaderRole
-from groups.models import GroupChange, GroupMembership, LeaderAppointment, PartyGroup
+from groups.models import (
+    CultivationCandidate,
+    CultivationStage,
+    GroupChange,
+    GroupMembership,
+    LeaderAppointment,
+    LeaderInterview,
+    LeaderReview,
+    LeaderTraining,
+    PartyGroup,
+)
+from members.models import DuesPayment
+from members.services import DuesEntry
 from tests import factories as f
+from tests.import_files import xlsx_bytes
 
 D = dt.date
 CENTRAL_ART1 = "《中央和国家机关党小组工作规则（试行）》第一条"
@@ -862,3 +876,492 @@ def test_r09_concurrent_moves_of_one_member_leave_one_open_membership():
         (home.pk, D(2020, 1, 1), D(2024, 9, 1)),
         (winners[0].group_id, D(2024, 9, 1), None),
     }
+
+
+# --- Dues collected by the group (R-31) -------------------------------------------------------------
+DUTY_MODELS = (
+    DuesPayment,
+    LeaderReview,
+    LeaderInterview,
+    LeaderTraining,
+    CultivationCandidate,
+    CultivationStage,
+)
+
+
+def duty_counts() -> dict[str, tuple[int, int]]:
+    return {m.__name__: (m.objects.count(), m.history.count()) for m in DUTY_MODELS}
+
+
+def duty_refused(call) -> list[str]:
+    before = duty_counts()
+    with pytest.raises(ValidationError) as info:
+        call()
+    assert duty_counts() == before
+    return info.value.messages
+
+
+@pytest.fixture
+def dues_group(branch):
+    """第一党小组 with 王芳 and 李强 since 2020, and 赵敏 who moved in on 15 March 2025."""
+    group = f.PartyGroupFactory(branch=branch, name="第一党小组", established_on=START)
+    people = {}
+    for name, started in (("王芳", START), ("李强", START), ("赵敏", D(2025, 3, 15))):
+        member = f.MemberFactory(branch=branch, name=name, joined_on=D(2010, 7, 1))
+        f.GroupMembershipFactory(group=group, member=member, started_on=started)
+        people[name] = member
+    return group, people
+
+
+def entry(member, paid="50.00", **kwargs):
+    return DuesEntry(member=member, amount_due="50.00", amount_paid=paid, paid_on=D(2025, 3, 20), **kwargs)
+
+
+def test_dues_record_month_saves_the_whole_collection_r31(dues_group, secretary):
+    group, people = dues_group
+    payments = services.dues_record_month(
+        group=group, month=D(2025, 3, 1), entries=[entry(m) for m in people.values()], by=secretary
+    )
+    assert {(p.member.name, p.month, p.amount_paid) for p in payments} == {
+        (name, D(2025, 3, 1), Decimal("50.00")) for name in people
+    }
+    assert set(DuesPayment.history.values_list("history_change_reason", flat=True)) == {
+        "党小组“第一党小组”收缴2025年3月党费"
+    }
+
+
+def test_dues_record_month_is_all_or_nothing_r31(dues_group, secretary):
+    group, people = dues_group
+    assert duty_refused(
+        lambda: services.dues_record_month(
+            group=group,
+            month=D(2025, 3, 1),
+            entries=[
+                entry(people["王芳"]),
+                entry(people["李强"], paid="-1"),
+                entry(people["赵敏"], paid="12000"),
+            ],
+            by=secretary,
+        )
+    ) == [
+        "“李强”：实交金额不能为负数。",
+        "“赵敏”：实交金额12,000.00元超过每月上限10,000.00元，请核对；如为党员自愿一次性交纳大额党费，请注明“一次性交纳大额党费”。",
+    ]
+    assert not DuesPayment.objects.exists()
+
+
+def test_dues_record_month_refuses_a_member_not_in_the_group_that_month_r31(dues_group, secretary):
+    group, people = dues_group
+    stranger = f.MemberFactory(branch=group.branch, name="周涛")
+    assert duty_refused(
+        lambda: services.dues_record_month(
+            group=group,
+            month=D(2025, 2, 1),
+            entries=[entry(people["王芳"]), entry(people["赵敏"]), entry(stranger)],
+            by=secretary,
+        )
+    ) == [
+        "“赵敏”2025年2月不是党小组“第一党小组”的党员，不能在本组收缴其党费。",
+        "“周涛”2025年2月不是党小组“第一党小组”的党员，不能在本组收缴其党费。",
+    ]
+
+
+def test_dues_import_for_group_checks_the_roster_of_the_month(dues_group, secretary):
+    group, people = dues_group
+    stranger = f.MemberFactory(branch=group.branch, name="周涛")
+    headers = ("姓名", "身份证号后四位", "月份", "应交金额", "实交金额", "交纳日期")
+
+    def file_of(members):
+        return xlsx_bytes(
+            [
+                {
+                    "姓名": m.name,
+                    "身份证号后四位": m.id_number[-4:],
+                    "月份": "2025-03",
+                    "应交金额": "50",
+                    "实交金额": "50",
+                    "交纳日期": "2025-03-20",
+                }
+                for m in members
+            ],
+            headers,
+        )
+
+    bad = services.dues_import_for_group(
+        group=group,
+        month=D(2025, 3, 1),
+        path_or_file=file_of([people["王芳"], stranger]),
+        filename="a.xlsx",
+        by=secretary,
+        dry_run=False,
+    )
+    assert bad.error_lines() == ["第3行【姓名】“周涛”不是党小组“第一党小组”2025年3月的党员。"]
+    assert not DuesPayment.objects.exists()
+    good = services.dues_import_for_group(
+        group=group,
+        month=D(2025, 3, 1),
+        path_or_file=file_of(people.values()),
+        filename="a.xlsx",
+        by=secretary,
+        dry_run=False,
+    )
+    assert good.written
+    assert set(DuesPayment.objects.values_list("member__name", flat=True)) == set(people)
+
+
+# --- R-28 leader reviews and interviews, R-35 training ----------------------------------------------
+@pytest.fixture
+def led_group(branch):
+    group = group_with(branch, 3)
+    leader = group.memberships.first().member
+    leader.name = "张伟"
+    leader.save()
+    appointment = f.LeaderAppointmentFactory(group=group, member=leader, started_on=D(2022, 3, 1))
+    return group, leader, appointment
+
+
+def test_leader_review_record_saves_the_yearly_grade_r28(led_group, secretary):
+    group, leader, appointment = led_group
+    review, findings = services.leader_review_record(
+        group=group,
+        member=leader,
+        year=2024,
+        grade="competent",
+        reviewed_on=D(2024, 12, 20),
+        notes=" 良好 ",
+        by=secretary,
+    )
+    assert (review.appointment, review.year, review.grade, review.notes, review.reviewed_by) == (
+        appointment,
+        2024,
+        "competent",
+        "良好",
+        secretary,
+    )
+    assert findings == []
+    assert history(review) == [("+", "secretary", "2024年度组长考核")]
+
+
+def test_leader_review_record_second_incompetent_in_a_row_makes_replacement_due_r28(led_group, secretary):
+    group, leader, _ = led_group
+    services.leader_review_record(
+        group=group, member=leader, year=2023, grade="incompetent", reviewed_on=D(2023, 12, 20), by=secretary
+    )
+    _review, findings = services.leader_review_record(
+        group=group, member=leader, year=2024, grade="incompetent", reviewed_on=D(2025, 1, 5), by=secretary
+    )
+    assert [(x.rule_id, x.object_id, x.message) for x in findings] == [
+        (
+            "R-28",
+            group.pk,
+            "党小组“第一党小组”的组长“张伟”2023年、2024年连续两次年度考核为“不称职”，"
+            "应予调整（党支部应对工作开展不力的组长进行约谈或者调整）。",
+        )
+    ]
+
+
+def test_leader_review_record_refusals_save_nothing_r28(led_group, secretary):
+    group, leader, _ = led_group
+    member = group.memberships.exclude(member=leader).first().member
+    assert duty_refused(
+        lambda: services.leader_review_record(
+            group=group,
+            member=member,
+            year=2024,
+            grade="competent",
+            reviewed_on=D(2024, 12, 20),
+            by=secretary,
+        )
+    ) == [f"“{member.name}”在2024年不是党小组“第一党小组”的组长或副组长，不能对其进行年度考核。"]
+    assert duty_refused(
+        lambda: services.leader_review_record(
+            group=group,
+            member=leader,
+            year=2021,
+            grade="competent",
+            reviewed_on=D(2021, 12, 20),
+            by=secretary,
+        )
+    ) == ["“张伟”在2021年不是党小组“第一党小组”的组长或副组长，不能对其进行年度考核。"]
+    this_year = dt.date.today().year
+    assert duty_refused(
+        lambda: services.leader_review_record(
+            group=group,
+            member=leader,
+            year=this_year + 1,
+            grade="competent",
+            reviewed_on=dt.date.today(),
+            by=secretary,
+        )
+    ) == [
+        f"{this_year + 1}年度的考核在年终进行，最早于{this_year + 1}年12月1日登记"
+        "（R-28：年终对党小组组长进行考核）。"
+    ]
+    assert duty_refused(
+        lambda: services.leader_review_record(
+            group=group,
+            member=leader,
+            year=2024,
+            grade="excellent",
+            reviewed_on=D(2024, 11, 30),
+            by=secretary,
+        )
+    ) == ["2024年度的考核在年终进行，最早于2024年12月1日登记（R-28：年终对党小组组长进行考核）。"]
+    assert duty_refused(
+        lambda: services.leader_review_record(
+            group=group, member=leader, year=2024, grade="good", reviewed_on=D(2024, 12, 20), by=secretary
+        )
+    ) == ["考核等次“good”无效（应为优秀、称职或不称职）。"]
+    services.leader_review_record(
+        group=group, member=leader, year=2024, grade="competent", reviewed_on=D(2024, 12, 20), by=secretary
+    )
+    assert duty_refused(
+        lambda: services.leader_review_record(
+            group=group,
+            member=leader,
+            year=2024,
+            grade="excellent",
+            reviewed_on=D(2024, 12, 28),
+            by=secretary,
+        )
+    ) == ["“张伟”2024年度的考核结果已登记（R-28：每年考核一次）。"]
+    assert list(LeaderReview.objects.values_list("year", "grade")) == [(2024, "competent")]
+
+
+def test_leader_review_counts_across_re_appointments_r28(led_group, secretary):
+    group, leader, appointment = led_group
+    services.leader_end(appointment=appointment, ended_on=D(2024, 6, 1), reason="换届", by=secretary)
+    again = f.LeaderAppointmentFactory(group=group, member=leader, started_on=D(2024, 6, 1))
+    services.leader_review_record(
+        group=group, member=leader, year=2023, grade="incompetent", reviewed_on=D(2023, 12, 20), by=secretary
+    )
+    review, findings = services.leader_review_record(
+        group=group, member=leader, year=2024, grade="incompetent", reviewed_on=D(2024, 12, 20), by=secretary
+    )
+    assert review.appointment == again
+    assert [x.rule_id for x in findings] == ["R-28"]
+
+
+def test_leader_interview_record_r28(led_group, secretary):
+    group, leader, _ = led_group
+    interview = services.leader_interview_record(
+        group=group,
+        member=leader,
+        interviewed_on=D(2025, 1, 10),
+        interviewer="支部书记 李明",
+        content="指出问题",
+        by=secretary,
+    )
+    assert (interview.member, interview.interviewer, interview.recorded_by) == (
+        leader,
+        "支部书记 李明",
+        secretary,
+    )
+    other = group.memberships.exclude(member=leader).first().member
+    assert duty_refused(
+        lambda: services.leader_interview_record(
+            group=group,
+            member=other,
+            interviewed_on=D(2025, 1, 10),
+            interviewer=" ",
+            content="",
+            by=secretary,
+        )
+    ) == [
+        "请填写约谈人。",
+        "请填写约谈内容。",
+        f"“{other.name}”在2025-01-10不是党小组“第一党小组”的组长或副组长。",
+    ]
+    assert duty_refused(
+        lambda: services.leader_interview_record(
+            group=group,
+            member=leader,
+            interviewed_on=D(2022, 2, 28),
+            interviewer="书记",
+            content="x",
+            by=secretary,
+        )
+    ) == ["“张伟”在2022-02-28不是党小组“第一党小组”的组长或副组长。"]
+
+
+def test_leader_training_record_r35(led_group, secretary):
+    _group, leader, _ = led_group
+    training = services.leader_training_record(
+        member=leader,
+        trained_on=D(2025, 5, 20),
+        title="党小组组长培训班",
+        hours="16",
+        organiser="市直机关工委",
+        by=secretary,
+    )
+    assert (training.hours, training.title, training.recorded_by) == (
+        Decimal("16.0"),
+        "党小组组长培训班",
+        secretary,
+    )
+    for hours, message in (
+        ("0", "学时应大于0且不超过200。"),
+        ("201", "学时应大于0且不超过200。"),
+        ("1.25", "学时最多保留1位小数。"),
+    ):
+        assert duty_refused(
+            lambda hours=hours: services.leader_training_record(
+                member=leader,
+                trained_on=D(2025, 5, 20),
+                title="培训",
+                hours=hours,
+                organiser="工委",
+                by=secretary,
+            )
+        ) == [message]
+    assert duty_refused(
+        lambda: services.leader_training_record(
+            member=leader,
+            trained_on=dt.date.today() + dt.timedelta(days=30),
+            title=" ",
+            hours=8,
+            organiser="",
+            by=secretary,
+        )
+    ) == ["培训日期不能晚于今天。", "请填写培训名称。", "请填写主办单位。"]
+    assert LeaderTraining.objects.count() == 1
+
+
+# --- R-22 cultivation -----------------------------------------------------------------------------
+@pytest.fixture
+def cultivating(branch):
+    group = group_with(branch, 3)
+    full = list(group.memberships.values_list("member", flat=True))
+    contacts = list(f.MemberFactory._meta.model.objects.filter(pk__in=full).order_by("pk"))
+    return group, contacts
+
+
+def create_candidate(group, by, **kwargs):
+    values = {
+        "group": group,
+        "name": "陈晓东",
+        "gender": "M",
+        "birth_date": D(2000, 5, 4),
+        "applied_on": D(2023, 3, 1),
+        "by": by,
+    }
+    values.update(kwargs)
+    return services.candidate_create(**values)
+
+
+def test_candidate_create_records_the_applicant_stage_r22(cultivating, secretary):
+    group, contacts = cultivating
+    candidate = create_candidate(group, secretary, contacts=contacts[:1], decided_by_note="递交入党申请书")
+    assert (candidate.branch, candidate.stage, candidate.stage_started_on) == (
+        group.branch,
+        "applicant",
+        D(2023, 3, 1),
+    )
+    assert list(
+        candidate.stages.values_list("stage", "started_on", "decided_by_note", "recorded_by__username")
+    ) == [("applicant", D(2023, 3, 1), "递交入党申请书", "secretary")]
+    assert list(candidate.contacts.all()) == contacts[:1]
+    assert candidate.history.filter(history_type="~", history_user=secretary).exists()  # the contacts change
+
+
+def test_candidate_create_refusals_save_nothing_r22(cultivating, secretary):
+    group, contacts = cultivating
+    assert duty_refused(lambda: create_candidate(group, secretary, birth_date=D(2006, 3, 2))) == [
+        "申请入党须年满18岁：出生于2006-03-02，2024-03-02起方可申请。"
+    ]
+    assert duty_refused(lambda: create_candidate(group, secretary, applied_on=D(2019, 12, 31))) == [
+        "党小组“第一党小组”在2019-12-31不存在（未建立或已撤销）。"
+    ]
+    assert duty_refused(lambda: create_candidate(group, secretary, contacts=contacts)) == [
+        "培养联系人为1至2名（现选3名）。"
+    ]
+
+
+def test_candidate_advance_stage_in_order_with_contacts_r22(cultivating, secretary):
+    group, contacts = cultivating
+    candidate = create_candidate(group, secretary)
+    candidate = services.candidate_advance_stage(
+        candidate=candidate,
+        stage="activist",
+        started_on=D(2023, 9, 1),
+        contacts=contacts[:2],
+        by=secretary,
+        decided_by_note="支委会研究确定",
+    )
+    candidate = services.candidate_advance_stage(
+        candidate=candidate, stage="development", started_on=D(2024, 10, 1), by=secretary
+    )
+    new_member = f.MemberFactory(
+        branch=group.branch,
+        name="陈晓东",
+        status="probationary",
+        joined_on=D(2025, 4, 1),
+        full_member_on=None,
+    )
+    candidate = services.candidate_advance_stage(
+        candidate=candidate, stage="probationary", started_on=D(2025, 4, 1), member=new_member, by=secretary
+    )
+    candidate.refresh_from_db()
+    assert (candidate.stage, candidate.stage_started_on, candidate.member) == (
+        "probationary",
+        D(2025, 4, 1),
+        new_member,
+    )
+    assert list(candidate.stages.values_list("stage", "started_on")) == [
+        ("applicant", D(2023, 3, 1)),
+        ("activist", D(2023, 9, 1)),
+        ("development", D(2024, 10, 1)),
+        ("probationary", D(2025, 4, 1)),
+    ]
+    assert set(candidate.contacts.all()) == set(contacts[:2])
+
+
+def test_candidate_advance_stage_refuses_skipping_going_back_and_missing_contacts_r22(cultivating, secretary):
+    group, contacts = cultivating
+    candidate = create_candidate(group, secretary)
+    assert duty_refused(
+        lambda: services.candidate_advance_stage(
+            candidate=candidate, stage="development", started_on=D(2023, 9, 1), by=secretary
+        )
+    ) == ["培养阶段须依次经过，不能跳过：“入党申请人”之后应为“入党积极分子”，而不是“发展对象”。"]
+    assert duty_refused(
+        lambda: services.candidate_advance_stage(
+            candidate=candidate, stage="activist", started_on=D(2023, 9, 1), by=secretary
+        )
+    ) == ["“入党积极分子”须确定1至2名培养联系人（正式党员）。"]
+    services.candidate_advance_stage(
+        candidate=candidate, stage="activist", started_on=D(2023, 9, 1), contacts=contacts[:1], by=secretary
+    )
+    assert duty_refused(
+        lambda: services.candidate_advance_stage(
+            candidate=candidate, stage="applicant", started_on=D(2023, 10, 1), by=secretary
+        )
+    ) == ["当前已是“入党积极分子”阶段，不能回到或重复“入党申请人”阶段。"]
+    assert duty_refused(
+        lambda: services.candidate_advance_stage(
+            candidate=candidate, stage="development", started_on=D(2023, 8, 1), by=secretary
+        )
+    ) == ["“发展对象”的开始日期不能早于“入党积极分子”的开始日期（2023-09-01）。"]
+    member = f.MemberFactory(branch=group.branch)
+    assert duty_refused(
+        lambda: services.candidate_advance_stage(
+            candidate=candidate, stage="development", started_on=D(2024, 9, 1), member=member, by=secretary
+        )
+    ) == ["只有成为预备党员时才能关联党员记录。"]
+    candidate.refresh_from_db()
+    assert candidate.stage == "activist"
+
+
+def test_candidate_set_contacts_refuses_probationary_and_other_branch_members_r22(cultivating, secretary):
+    group, contacts = cultivating
+    candidate = create_candidate(group, secretary, contacts=contacts[:1])
+    probationary = f.MemberFactory(branch=group.branch, name="预备甲", probationary=True)
+    outsider = f.MemberFactory(name="外支部")
+    assert duty_refused(
+        lambda: services.candidate_set_contacts(
+            candidate=candidate, contacts=[probationary, outsider], by=secretary
+        )
+    ) == ["培养联系人“预备甲”不是正式党员。", "培养联系人“外支部”不是本支部在册党员。"]
+    assert list(candidate.contacts.all()) == contacts[:1]
+    services.candidate_set_contacts(candidate=candidate, contacts=contacts[1:3], by=secretary)
+    assert set(candidate.contacts.all()) == set(contacts[1:3])

@@ -12,6 +12,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
+from groups.services import candidate_create
 from meetings import services
 from meetings.enums import MeetingKind, MeetingState
 from meetings.models import Meeting, Talk
@@ -280,3 +281,31 @@ def test_meeting_changelist_query_count_flat(client, world):
     _rows(world, 19)
     assert len(client.get(url("meeting", "changelist")).context["cl"].result_list) == 20
     assert _changelist_queries(client) == one
+
+
+# --- Cultivation opinions (R-22) --------------------------------------------------------------------
+def test_cultivation_opinions_are_scoped_and_read_only_r22(client, world):
+    opinions = {}
+    for group, leader in ((world.group, world.leader), (world.other_group, world.other_leader)):
+        candidate = candidate_create(
+            group=group,
+            name=f"申请人{chr(0x4E00 + group.pk)}",
+            gender="M",
+            birth_date=dt.date(2000, 5, 4),
+            applied_on=dt.date(2024, 1, 10),
+            by=world.secretary,
+        )
+        meeting = make_meeting(group, leader, state=MeetingState.HELD)
+        opinions[group.pk] = services.cultivation_opinion_record(
+            candidate=candidate, meeting=meeting, recommendation="recommend", opinion="同意", by=leader
+        )
+    client.force_login(make_staff(world.other_leader))
+    assert changelist_pks(client, "cultivationopinion") == {opinions[world.other_group.pk].pk}
+    page = client.get(url("cultivationopinion", "change", opinions[world.other_group.pk].pk))
+    assert page.status_code == 200 and page.context["has_change_permission"] is False
+    before = row_counts()
+    assert (
+        client.post(url("cultivationopinion", "delete", opinions[world.other_group.pk].pk)).status_code == 403
+    )
+    assert client.get(url("cultivationopinion", "change", opinions[world.group.pk].pk)).status_code == 302
+    assert row_counts() == before

@@ -16,6 +16,7 @@ from django.core import mail
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
 
+from groups.services import candidate_create
 from meetings import services
 from meetings.enums import (
     Action,
@@ -1145,3 +1146,98 @@ def test_notify_through_generic_transition_still_sends_the_notice(world):
     assert [m.to for m in mail.outbox] == [["a@example.org"]]
     assert meeting.notices.count() == 1
     assert transitions(meeting)[-1] == (Action.NOTIFY, "approved", "notified", "leader", "请准时")
+
+
+# --- Cultivation opinions (R-22) ----------------------------------------------------------------------
+def _candidate(world, **kwargs):
+    values = {
+        "group": world.group,
+        "name": "陈晓东",
+        "gender": "M",
+        "birth_date": dt.date(2000, 5, 4),
+        "applied_on": TODAY - 200 * DAY,
+        "by": world.secretary,
+    }
+    values.update(kwargs)
+    return candidate_create(**values)
+
+
+def test_cultivation_opinion_recorded_for_a_held_meeting_of_the_candidates_group_r22(world):
+    candidate = _candidate(world)
+    meeting = make_meeting(world.group, world.leader, state=MeetingState.REPORTED)
+    item = meeting.agenda_items.get(number=2)
+    opinion = services.cultivation_opinion_record(
+        candidate=candidate,
+        meeting=meeting,
+        agenda_item=item,
+        recommendation="recommend",
+        opinion=" 同意推荐为入党积极分子 ",
+        by=world.leader,
+    )
+    opinion.refresh_from_db()
+    assert (
+        opinion.meeting,
+        opinion.agenda_item,
+        opinion.proposed_stage,
+        opinion.recommendation,
+        opinion.opinion,
+    ) == (
+        meeting,
+        item,
+        "activist",
+        "recommend",
+        "同意推荐为入党积极分子",
+    )
+    assert list(opinion.history.values_list("history_user__username", "history_change_reason")) == [
+        ("leader", "登记党小组对培养对象的意见")
+    ]
+
+
+def test_cultivation_opinion_refusals_save_nothing_r22(world):
+    candidate = _candidate(world)
+    held = make_meeting(world.group, world.leader, state=MeetingState.HELD)
+    other_group = make_meeting(world.other_group, world.other_leader, state=MeetingState.HELD)
+    approved = make_meeting(world.group, world.leader, state=MeetingState.APPROVED)
+    archived = make_meeting(world.group, world.leader, state=MeetingState.ARCHIVED)
+
+    def record(meeting, by=world.leader, **kwargs):
+        values = {
+            "candidate": candidate,
+            "meeting": meeting,
+            "recommendation": "recommend",
+            "opinion": "同意",
+        }
+        values.update(kwargs)
+        return lambda: services.cultivation_opinion_record(by=by, **values)
+
+    assert_refused(record(other_group, by=world.other_leader), contains="不能在其他党小组的会议上登记意见")
+    assert_refused(record(approved), contains="会议尚未召开（当前状态：已批准）")
+    assert_refused(record(archived), contains="会议已存档，记录只读（R-12）")
+    assert_refused(
+        record(held, agenda_item=archived.agenda_items.first()), contains="所选议题不属于本次会议。"
+    )
+    assert_refused(record(held, recommendation="maybe"), contains="推荐意见“maybe”无效")
+    assert_refused(record(held, opinion=" "), contains="请填写党小组的意见。")
+    assert_refused(
+        record(held, proposed_stage="development"),
+        contains="只能推荐进入下一阶段“入党积极分子”，不能推荐为“发展对象”（R-22：培养阶段须依次经过）",
+    )
+    assert_refused(
+        record(held, by=world.member_user), PermissionDenied, contains="只有本党小组的组长或副组长"
+    )
+    services.cultivation_opinion_record(
+        by=world.leader,
+        **{"candidate": candidate, "meeting": held, "recommendation": "defer", "opinion": "再考察"},
+    )
+    assert_refused(record(held), contains="本次会议已登记对“陈晓东”的意见。")
+
+
+def test_cultivation_opinion_on_a_meeting_held_before_the_application_is_refused_r22(world):
+    meeting = make_meeting(world.group, world.leader, state=MeetingState.HELD)
+    candidate = _candidate(world, applied_on=meeting.held_on + DAY)
+    assert_refused(
+        lambda: services.cultivation_opinion_record(
+            candidate=candidate, meeting=meeting, recommendation="recommend", opinion="同意", by=world.leader
+        ),
+        contains=f"会议召开时（{meeting.held_on:%Y-%m-%d}）“陈晓东”尚未递交入党申请。",
+    )

@@ -3,7 +3,9 @@ masked personal data, and the import (preview → confirm) and export of members
 
 from __future__ import annotations
 
+import datetime as dt
 import io
+from decimal import Decimal
 
 import openpyxl
 import pytest
@@ -16,7 +18,7 @@ from django.urls import reverse
 
 from groups.models import GroupMembership
 from members.enums import CommitteePost, PersonalField
-from members.models import Member, Organisation, PersonalDataReveal, Unit
+from members.models import DuesPayment, Member, Organisation, PersonalDataReveal, ThoughtReport, Unit
 from tests import factories as f
 from tests.import_files import HEADERS, csv_bytes, member_row, member_rows, xlsx_bytes
 
@@ -476,3 +478,100 @@ def test_personal_data_reveal_log_is_read_only(world, secretary):
     assert listing.status_code == 200
     assert add.status_code == 403
     assert change.status_code == 200 and not change.context["has_change_permission"]
+
+
+# --- Members' duties (R-30 … R-33) -----------------------------------------------------------------
+DUTY_PERMS = ("view_duespayment", "add_duespayment", "view_thoughtreport", "add_thoughtreport")
+
+
+@pytest.fixture
+def dues_secretary(world, client):
+    make_staff(world.secretary, *DUTY_PERMS)
+    client.force_login(world.secretary)
+    return client
+
+
+def test_dues_changelist_is_scoped_to_the_branch_r31(world, dues_secretary):
+    own = f.DuesPaymentFactory(member=world.members[1])
+    f.DuesPaymentFactory(member=world.other_branch.members.get())
+    response = dues_secretary.get(reverse("admin:members_duespayment_changelist"))
+    assert response.status_code == 200
+    assert list(response.context["cl"].result_list) == [own]
+
+
+def test_dues_added_in_the_admin_goes_through_the_service_r31(world, dues_secretary):
+    member = world.members[1]
+    data = {
+        "member": member.pk,
+        "month": "2025-03-17",
+        "amount_due": "50.00",
+        "amount_paid": "50.00",
+        "paid_on": "2025-03-20",
+        "note": "",
+    }
+    response = dues_secretary.post(reverse("admin:members_duespayment_add"), data)
+    assert response.status_code == 302
+    payment = DuesPayment.objects.get()
+    assert (payment.member, payment.month, payment.collected_by) == (
+        member,
+        dt.date(2025, 3, 1),
+        world.secretary,
+    )
+    again = dues_secretary.post(reverse("admin:members_duespayment_add"), data | {"amount_paid": "60.00"})
+    assert again.status_code == 200
+    assert again.context["adminform"].form.errors == {
+        "month": [f"“{member.name}”2025年3月的党费已于2025-03-20交纳（实交50.00元），不能重复交纳（R-31）。"]
+    }
+    assert DuesPayment.objects.count() == 1
+
+
+def test_dues_change_page_is_read_only_and_cannot_be_deleted_r31(world, dues_secretary):
+    payment = f.DuesPaymentFactory(member=world.members[1])
+    url = reverse("admin:members_duespayment_change", args=[payment.pk])
+    response = dues_secretary.get(url)
+    assert response.status_code == 200
+    assert response.context["has_change_permission"] is False
+    assert dues_secretary.post(url, {"amount_paid": "1.00"}).status_code == 403
+    assert (
+        dues_secretary.post(reverse("admin:members_duespayment_delete", args=[payment.pk])).status_code == 403
+    )
+    payment.refresh_from_db()
+    assert payment.amount_paid == Decimal("50.00")
+
+
+def test_dues_of_another_branch_are_not_found_in_the_admin(world, dues_secretary):
+    other = f.DuesPaymentFactory(member=world.other_branch.members.get())
+    response = dues_secretary.get(reverse("admin:members_duespayment_change", args=[other.pk]))
+    assert response.status_code == 302
+    assert response.url == reverse("admin:index")
+
+
+def test_dues_changelist_query_count_is_flat_with_1_and_20_rows(world, dues_secretary):
+    def count() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert dues_secretary.get(reverse("admin:members_duespayment_changelist")).status_code == 200
+        return len(ctx.captured_queries)
+
+    f.DuesPaymentFactory(member=world.members[1], month=dt.date(2024, 1, 1))
+    one = count()
+    for month in range(2, 13):
+        for member in world.members[1:3]:
+            f.DuesPaymentFactory(member=member, month=dt.date(2024, month, 1))
+    assert count() == one
+
+
+def test_thought_report_added_in_the_admin_is_refused_with_the_reason_r30(world, dues_secretary):
+    response = dues_secretary.post(
+        reverse("admin:members_thoughtreport_add"),
+        {
+            "member": world.members[1].pk,
+            "received_on": "2025-04-03",
+            "kind": "written",
+            "period_start": "2025-03-01",
+            "period_end": "2025-05-01",
+            "summary": "汇报",
+        },
+    )
+    assert response.status_code == 200
+    assert response.context["adminform"].form.errors == {"period_end": ["汇报期间不能晚于汇报日期所在月份。"]}
+    assert not ThoughtReport.objects.exists()

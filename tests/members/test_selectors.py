@@ -6,10 +6,12 @@ another 工委); staff of a node see the node's whole subtree, staff of a leaf o
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
 
 from members import selectors
-from members.models import Organisation, RuleSet
+from members.models import Member, Organisation, RuleSet
 from tests import factories as f
 from tests.org_tree import ROLES, build_tree, fresh_user
 
@@ -242,3 +244,76 @@ def test_r37_changing_a_parents_rule_set_changes_its_inheriting_children(tree):
 def test_rule_sets_by_organisation_takes_two_queries(tree, django_assert_num_queries):
     with django_assert_num_queries(2):
         selectors.rule_sets_by_organisation()
+
+
+# --- Members' duties (R-30, R-31) ------------------------------------------------------------------
+D = dt.date
+
+
+def _duties_member(**kwargs):
+    branch = f.BranchFactory(ledger_start_on=kwargs.pop("ledger_start_on", D(2025, 1, 1)))
+    kwargs.setdefault("joined_on", D(2010, 7, 1))
+    return f.MemberFactory(branch=branch, name="王芳", **kwargs)
+
+
+def test_r31_dues_arrears_for_counts_from_the_ledger_start_to_the_month_before_the_day():
+    member = _duties_member()
+    for month in (1, 2, 4):
+        f.DuesPaymentFactory(member=member, month=D(2025, month, 1))
+    arrears = selectors.member_dues_arrears(member, on=D(2025, 6, 1))
+    assert arrears.months == (D(2025, 3, 1), D(2025, 5, 1))
+    assert (arrears.first, arrears.last, arrears.due_months) == (D(2025, 1, 1), D(2025, 5, 1), 5)
+
+
+def test_r31_dues_arrears_for_a_whole_year_with_since():
+    member = _duties_member(ledger_start_on=D(2024, 1, 1))
+    for month in range(1, 13):
+        if month != 7:
+            f.DuesPaymentFactory(member=member, month=D(2024, month, 1))
+    f.DuesPaymentFactory(member=member, month=D(2023, 12, 1))
+    arrears = selectors.member_dues_arrears(member, since=D(2024, 1, 1), on=D(2025, 1, 1))
+    assert (arrears.months, arrears.due_months) == ((D(2024, 7, 1),), 12)
+
+
+def test_r31_dues_arrears_without_a_ledger_start_counts_only_from_an_explicit_since():
+    member = _duties_member(ledger_start_on=None)
+    assert selectors.member_dues_arrears(member, on=D(2025, 6, 1)).months == ()
+    assert selectors.member_dues_arrears(member, since=D(2025, 4, 1), on=D(2025, 6, 1)).months == (
+        D(2025, 4, 1),
+        D(2025, 5, 1),
+    )
+
+
+def test_r31_dues_arrears_for_many_members_takes_two_queries(django_assert_num_queries):
+    members = [_duties_member() for _ in range(5)]
+    with django_assert_num_queries(2):
+        result = selectors.dues_arrears_for(
+            Member.objects.filter(pk__in=[m.pk for m in members]), on=D(2025, 3, 1)
+        )
+    assert {pk: a.count for pk, a in result.items()} == {m.pk: 2 for m in members}
+
+
+def test_r30_thought_report_statuses_give_last_reports_and_the_due_day(django_assert_num_queries):
+    member = _duties_member(status="probationary", joined_on=D(2024, 12, 1), full_member_on=None)
+    f.ThoughtReportFactory(member=member, received_on=D(2025, 2, 10), kind="oral")
+    f.ThoughtReportFactory(member=member, received_on=D(2025, 1, 20), kind="written")
+    f.ThoughtReportFactory(member=member, received_on=D(2025, 7, 1), kind="written")  # after the day
+    with django_assert_num_queries(4):
+        [(pk, status)] = selectors.thought_report_statuses([member.pk], on=D(2025, 5, 15)).items()
+    assert pk == member.pk
+    assert (status.last_report, status.last_written, status.due_by, status.overdue) == (
+        D(2025, 2, 10),
+        D(2025, 1, 20),
+        D(2025, 5, 31),
+        False,
+    )
+    assert (status.written_block, status.written_overdue) == ((D(2025, 1, 1), D(2025, 3, 1)), False)
+
+
+def test_duty_records_visible_to_staff_follow_the_members_scope(tree):
+    by_member = {name: f.DuesPaymentFactory(member=m) for name, m in tree.members.items()}
+    for role in ROLES:
+        user = fresh_user(tree, role)
+        visible = {p.member.name for p in selectors.dues_payments_visible_to_staff(user)}
+        assert visible == _members_visible_to_staff_expected(tree, role), role
+    assert len(by_member) == len(tree.members)
