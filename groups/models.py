@@ -162,6 +162,13 @@ class GroupChange(models.Model):
         blank=True,
         related_name="changes",
     )
+    affected_groups = models.ManyToManyField(
+        PartyGroup,
+        verbose_name=_("涉及的党小组"),
+        blank=True,
+        related_name="affecting_changes",
+        help_text=_("调整涉及多个党小组时，每个党小组都记录在此"),
+    )
     kind = models.CharField(_("类别"), max_length=10, choices=GroupChangeKind.choices)
     summary = models.TextField(_("决定内容"))
     decided_on = models.DateField(_("支部决定日期"))
@@ -193,7 +200,7 @@ class GroupChange(models.Model):
     organisation_comment = models.TextField(_("上级意见"), blank=True)
     created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
 
-    history = HistoricalRecords()
+    history = HistoricalRecords()  # affected_groups is set once, with the decision
 
     class Meta:
         verbose_name = _("党小组设置变更")

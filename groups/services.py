@@ -186,7 +186,9 @@ def _record_change(
     decided_on: dt.date,
     document_number: str,
     by,
+    affected: Iterable[PartyGroup] = (),
 ) -> GroupChange:
+    """Record the branch's decision; ``affected`` lists every group it touches (with ``group``)."""
     change = GroupChange(
         branch=branch,
         group=group,
@@ -196,7 +198,12 @@ def _record_change(
         document_number=document_number,
         decided_by=by,
     )
-    return audited_save(change, by=by, reason=f"党支部决定：{change.get_kind_display()}")
+    audited_save(change, by=by, reason=f"党支部决定：{change.get_kind_display()}")
+    groups = {g.pk: g for g in affected}
+    if group is not None:
+        groups[group.pk] = group
+    change.affected_groups.set(groups.values())
+    return change
 
 
 def group_create(
@@ -277,6 +284,7 @@ def group_adjust(
             decided_on=decided_on,
             document_number=document_number,
             by=by,
+            affected=touched.values(),
         )
         findings = [f for g in touched.values() for f in group_composition_findings(g, effective_on)]
         return change, findings

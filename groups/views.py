@@ -328,7 +328,8 @@ def _detail_context(request: HttpRequest, group: PartyGroup, **bound) -> dict:
         .order_by("-started_on", "role", "pk")
     )
     changes = list(
-        GroupChange.objects.filter(group=group)
+        GroupChange.objects.filter(Q(group=group) | Q(affected_groups=group))
+        .distinct()
         .select_related("decided_by", "filed_by", "acknowledged_by")
         .order_by("-decided_on", "-id")
     )

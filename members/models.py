@@ -273,8 +273,12 @@ class Member(models.Model):
     class Meta:
         verbose_name = _("党员")
         verbose_name_plural = _("党员")
-        ordering = ["branch", "name", "id"]
-        indexes = [models.Index(fields=["branch", "state"], name="member_branch_state")]
+        # By the branch's id, not its own ordering (which would join and sort on the organisation path).
+        ordering = ["branch_id", "name", "id"]
+        indexes = [
+            models.Index(fields=["branch", "state"], name="member_branch_state"),
+            models.Index(fields=["branch", "name", "id"], name="member_branch_name"),
+        ]
         permissions = [("reveal_personal_data", _("可查看完整身份证号和手机号码"))]
 
     def __str__(self) -> str:

@@ -51,8 +51,8 @@ class ScopedAdminMixin:
     # --- rows ---------------------------------------------------------------------------------------
     def scope_queryset(self, request, queryset: QuerySet) -> QuerySet:
         selector = type(self).scope_selector
-        if selector is None:
-            return queryset
+        if selector is None or request.user.is_superuser:
+            return queryset  # superusers see everything: no IN (SELECT …) to plan
         visible = selector(request.user).order_by().values("pk")
         if self.scope_lookup:
             return queryset.filter(**{f"{self.scope_lookup}__in": visible})

@@ -416,6 +416,9 @@ def test_group_adjust_moves_members_and_records_one_decision_r05_r06(branch, sec
         .values_list("member_id", flat=True)
     ) == {m.member_id for m in second.memberships.filter(started_on=D(2020, 1, 1))} | {mover.pk, newcomer.pk}
     assert history(change) == [("+", "secretary", "党支部决定：调整")]
+    # the one decision is listed for each group it touched.
+    assert set(change.affected_groups.values_list("pk", flat=True)) == {first.pk, second.pk}
+    assert list(first.affecting_changes.all()) == [change]
 
 
 def test_group_adjust_returns_advisories_of_the_groups_it_touched(branch, secretary):

@@ -628,12 +628,17 @@ def test_move_members_keeps_history_and_records_an_adjust_change(tree, client):
     ) == [
         (
             GroupChangeKind.ADJUST,
-            None,  # the service links a change touching two groups to neither (the branch's changes list it)
+            None,  # a change touching two groups names neither as *the* group …
             DOC,
             "将党员甲从党小组“办公室第一党小组”调整到党小组“办公室第二党小组”。",
             "secretary_a",
         )
     ]
+    # … but both groups' detail pages list it (GroupChange.affected_groups).
+    change = GroupChange.objects.get()
+    for group in (a1, a2):
+        page = client.get(reverse("groups:detail", args=[group.pk]))
+        assert [c.pk for c in page.context["changes"]] == [change.pk]
 
 
 def test_move_refused_by_the_service_shows_the_message_and_saves_nothing(tree, client):
