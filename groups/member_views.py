@@ -41,7 +41,7 @@ from members.enums import PersonalField
 from members.models import Branch, Member, Unit, mask_id_number, mask_phone
 from members.resources import export_members
 from members.selectors import branches_visible_to
-from partygroup.http import get_visible_or_404, require_perm
+from partygroup.http import client_ip, get_visible_or_404, require_perm
 
 # Permissions, declared once (groups/permissions.py, members/permissions.py), used by name.
 VIEW_REGISTRY = "groups.view_member_registry"
@@ -56,10 +56,6 @@ HISTORY_LIMIT = 50
 REVEAL_CONTEXT = "党员详情页"
 MASKED_FIELDS = {"id_number": mask_id_number, "phone": mask_phone}
 HISTORY_TYPES = {"+": _("新建"), "~": _("修改"), "-": _("删除")}
-
-
-def _client_ip(request: HttpRequest) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _apply_errors(form, exc: ValidationError, aliases: dict[str, str] | None = None) -> None:
@@ -168,7 +164,7 @@ def member_export(request: HttpRequest) -> HttpResponse:
         request.user,
         fmt,
         reveal=options.cleaned_data["reveal"],
-        ip_address=_client_ip(request),
+        ip_address=client_ip(request),
     )
     response = FileResponse(
         io.BytesIO(data),
@@ -315,7 +311,7 @@ def member_reveal(request: HttpRequest, pk: int, field: str) -> HttpResponse:
     member = _visible_member(request, pk)
     require_perm(request.user, REVEAL, member)
     value = member_services.member_reveal(
-        member=member, field=field, by=request.user, context=REVEAL_CONTEXT, ip=_client_ip(request)
+        member=member, field=field, by=request.user, context=REVEAL_CONTEXT, ip=client_ip(request)
     )
     if request.htmx:
         response = render(

@@ -40,7 +40,7 @@ from groups.models import (
 from groups.selectors import group_members_during
 from members.dues_importing import DuesImportReport, import_dues_file
 from members.enums import MemberState
-from members.models import Branch, DuesPayment, Member, RuleSet, Unit
+from members.models import Branch, CommitteeMembership, DuesPayment, Member, RuleSet, Unit
 from members.services import DuesEntry, dues_record_many, member_save, money
 from partygroup.audit import audited_save
 from partygroup.findings import Finding, refuse_on_violations
@@ -489,6 +489,13 @@ def member_leave(*, member: Member, left_on: dt.date, by, reason: str = "") -> M
                     {"left_on": f"离册日期必须晚于编入党小组的日期（{membership.started_on:%Y-%m-%d}）。"}
                 )
             membership_end(membership=membership, ended_on=left_on, by=by, reason=reason)
+        for post in CommitteeMembership.objects.select_for_update().filter(still_open, member=member):
+            if left_on <= post.started_on:
+                raise ValidationError(
+                    {"left_on": f"离册日期必须晚于其担任支委的任职日期（{post.started_on:%Y-%m-%d}）。"}
+                )
+            post.ended_on = left_on
+            audited_save(post, by=by, reason=reason)
         member.state = MemberState.LEFT
         member.left_on = left_on
         return audited_save(member, by=by, reason=reason)

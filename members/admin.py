@@ -63,12 +63,9 @@ from members.services import (
     thought_report_record,
 )
 from partygroup.admin import ScopedAdminMixin, ServiceAdminMixin, ServiceForm
+from partygroup.http import client_ip
 
 ADMIN_REVEAL_CONTEXT = "管理后台"
-
-
-def _client_ip(request) -> str | None:
-    return request.META.get("REMOTE_ADDR") or None
 
 
 @admin.register(RuleSet)
@@ -273,7 +270,7 @@ class MemberAdmin(ScopedAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
                 members=[obj],
                 context=ADMIN_REVEAL_CONTEXT,
                 fields=(PersonalField.ID_NUMBER, PersonalField.PHONE),
-                ip_address=_client_ip(request),
+                ip_address=client_ip(request),
             )
         return super().render_change_form(
             request, context, add=add, change=change, form_url=form_url, obj=obj
@@ -363,7 +360,7 @@ class MemberAdmin(ScopedAdminMixin, ImportExportMixin, SimpleHistoryAdmin):
             request.user,
             file_format.get_extension(),
             reveal=reveal,
-            ip_address=_client_ip(request),
+            ip_address=client_ip(request),
         )
 
     def get_export_filename(self, request, queryset, file_format):

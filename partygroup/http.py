@@ -15,7 +15,7 @@ from typing import TypeVar
 
 from django.core.exceptions import PermissionDenied
 from django.db.models import Model, QuerySet
-from django.http import Http404
+from django.http import Http404, HttpRequest
 
 M = TypeVar("M", bound=Model)
 
@@ -43,3 +43,8 @@ def get_for_perm_or_404(queryset: QuerySet[M], user, perm: str, **lookup) -> M:
     obj = get_visible_or_404(queryset, **lookup)
     require_perm(user, perm, obj)
     return obj
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """The client's address as the server saw it (REMOTE_ADDR, set by a trusted proxy), for audit logs."""
+    return request.META.get("REMOTE_ADDR") or None

@@ -943,3 +943,15 @@ def test_member_leave_is_one_transaction(tree):
         )
     assert row_counts() == before
     assert LeaderAppointment.objects.get(member=member).ended_on is None
+
+
+def test_member_leave_ends_committee_posts_too(tree):
+    """A secretary who leaves the register leaves the branch committee on the same day."""
+    from members.models import CommitteeMembership
+
+    post = CommitteeMembership.objects.filter(ended_on__isnull=True).select_related("member").first()
+    member = post.member
+    group_services.member_leave(member=member, left_on=TODAY, by=fresh_user(tree, "secretary_a"))
+    post.refresh_from_db()
+    assert post.ended_on == TODAY
+    assert post.history.values_list("history_change_reason", flat=True).first() == "党员离册"
