@@ -429,20 +429,28 @@ def _check_payments(report: DuesImportReport) -> None:
 
 
 # --- The file to fill in ---------------------------------------------------------------------------
-def dues_template_xlsx(members: Sequence[Member], month: dt.date) -> bytes:
-    """The month's collection sheet: one row per member (姓名, 身份证号后四位), the month, and the
-    amount due taken from the member's latest recorded month; 实交金额 and 交纳日期 are left to fill.
-    Personal data: only the ID number's last four characters (as shown in every masked list)."""
+def latest_amounts_due(member_ids: Iterable[int], month: dt.date) -> dict[int, Decimal]:
+    """member id → the amount due of the member's latest recorded month in the 12 months before
+    ``month`` (one query): what the collection sheet and the leader's monthly screen prefill."""
     month = month_start(month)
     latest_due: dict[int, Decimal] = {}
     for member_id, amount_due in (
         DuesPayment.objects.filter(
-            member_id__in=[m.pk for m in members], month__lt=month, month__gte=add_months(month, -12)
+            member_id__in=sorted(set(member_ids)), month__lt=month, month__gte=add_months(month, -12)
         )
         .order_by("member_id", "month")
         .values_list("member_id", "amount_due")
     ):
         latest_due[member_id] = amount_due
+    return latest_due
+
+
+def dues_template_xlsx(members: Sequence[Member], month: dt.date) -> bytes:
+    """The month's collection sheet: one row per member (姓名, 身份证号后四位), the month, and the
+    amount due taken from the member's latest recorded month; 实交金额 and 交纳日期 are left to fill.
+    Personal data: only the ID number's last four characters (as shown in every masked list)."""
+    month = month_start(month)
+    latest_due = latest_amounts_due([m.pk for m in members], month)
     rows = [
         [
             m.name,
