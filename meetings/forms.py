@@ -23,7 +23,8 @@ from django.core.exceptions import ValidationError
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
-from groups.models import PartyGroup
+from groups.enums import CultivationStageKind
+from groups.models import CultivationCandidate, PartyGroup
 from meetings import services
 from meetings.enums import (
     ActionItemStatus,
@@ -32,16 +33,19 @@ from meetings.enums import (
     HalfDay,
     MeetingKind,
     MeetingState,
+    Recommendation,
     TopicCategory,
 )
 from meetings.models import (
     ActionItem,
+    AgendaItem,
     AnnualPlan,
     LifeMeetingRecord,
     Meeting,
     Minutes,
 )
 from members.models import Member
+from partygroup.widgets import QuickSelect
 
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 TIME_WIDGET = forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
@@ -199,7 +203,11 @@ def _blank(choices) -> list[tuple[str, str]]:
 
 class MeetingFilterForm(forms.Form):
     group = forms.ModelChoiceField(
-        label=_("党小组"), queryset=PartyGroup.objects.none(), required=False, empty_label=_("全部")
+        label=_("党小组"),
+        queryset=PartyGroup.objects.none(),
+        required=False,
+        empty_label=_("全部"),
+        widget=QuickSelect,  # organisation staff: thousands of groups, no template per option
     )
     kind = forms.ChoiceField(label=_("会议类别"), choices=_blank(MeetingKind.choices), required=False)
     state = forms.ChoiceField(label=_("状态"), choices=_blank(MeetingState.choices), required=False)
@@ -876,3 +884,35 @@ def attendance_date_from(value: str | None) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         return None
+
+
+# --- The group's opinion on a person it cultivates (R-22; seed 002's second agenda item) ----------
+
+
+class CultivationOpinionForm(forms.Form):
+    """R-22: “讨论对入党申请人的意见、推荐吸收入党积极分子人选” — recorded on a held meeting's page.
+
+    Whether the meeting, the person and the proposed stage fit is ``services.cultivation_opinion_record``'s
+    answer (a meeting not held or archived, a stage other than the next one: refused, nothing saved).
+    """
+
+    candidate = forms.ModelChoiceField(
+        label=_("培养对象"), queryset=CultivationCandidate.objects.none(), empty_label=_("请选择")
+    )
+    recommendation = forms.ChoiceField(
+        label=_("推荐意见"), choices=Recommendation.choices, widget=forms.RadioSelect
+    )
+    proposed_stage = forms.ChoiceField(
+        label=_("推荐为"),
+        choices=[("", _("（下一培养阶段）")), *CultivationStageKind.choices],
+        required=False,
+    )
+    agenda_item = forms.ModelChoiceField(
+        label=_("所属议题"), queryset=AgendaItem.objects.none(), required=False, empty_label=_("（不指定）")
+    )
+    opinion = forms.CharField(label=_("党小组意见"), widget=_textarea(3))
+
+    def __init__(self, *args, candidates, agenda_items, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["candidate"].queryset = candidates
+        self.fields["agenda_item"].queryset = agenda_items

@@ -15,6 +15,7 @@ urlpatterns = [
     path("<int:pk>/minutes/", views.meeting_minutes, name="minutes"),
     path("<int:pk>/actions/<slug:action>/", views.meeting_action, name="action"),
     path("<int:pk>/addenda/new/", views.addendum_create, name="addendum"),
+    path("<int:pk>/opinions/new/", views.opinion_record, name="opinion_record"),
     path("<int:pk>/minutes.pdf", views.minutes_pdf, name="pdf"),
     path("talks/", views.talk_list, name="talks"),
     path("groups/<int:group_id>/talks/new/", views.talk_create, name="talk_create"),

@@ -27,10 +27,11 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
-from groups.selectors import groups_visible_to, roles_of
+from groups.selectors import candidates_visible_to, groups_visible_to, roles_of
 from meetings import pdf, services
 from meetings.enums import (
     EDITABLE_REQUEST_STATES,
+    HELD_STATES,
     MINUTES_EDITABLE_STATES,
     TRANSITIONS,
     Action,
@@ -45,6 +46,7 @@ from meetings.forms import (
     AgendaPrefillForm,
     AnnualPlanForm,
     CommentForm,
+    CultivationOpinionForm,
     MeetingFilterForm,
     MeetingRequestForm,
     MinutesEntry,
@@ -70,7 +72,12 @@ from meetings.models import (
     NoticeRecipient,
     Speech,
 )
-from meetings.selectors import meetings_visible_to, roster_on, talks_visible_to
+from meetings.selectors import (
+    cultivation_opinions_visible_to,
+    meetings_visible_to,
+    roster_on,
+    talks_visible_to,
+)
 from members.enums import MemberState
 from members.models import Member
 from partygroup.http import get_visible_or_404, require_perm
@@ -140,22 +147,25 @@ def _year_or_404(year: int) -> int:
 @require_GET
 def meeting_list(request: HttpRequest) -> HttpResponse:
     """The meetings the user may see, filtered by group, kind, state and year; paginated."""
-    groups = list(groups_visible_to(request.user).order_by("branch__name", "name"))
-    form = MeetingFilterForm(request.GET or None, groups=groups_visible_to(request.user))
+    visible = groups_visible_to(request.user)
+    led = roles_of(request.user).led_group_ids
+    led_groups = list(visible.filter(pk__in=sorted(led)).order_by("branch__name", "name")) if led else []
+    # The filter's choices: only what the option shows (organisation staff see thousands of groups).
+    choices = visible.select_related(None).only("pk", "name")
+    form = MeetingFilterForm(request.GET or None, groups=choices)
     meetings = form.filter(
         meetings_visible_to(request.user)
         .select_related("group", "group__branch")
         .order_by("-planned_date", "-id")
     )
     page = Paginator(meetings, PAGE_SIZE).get_page(request.GET.get("page"))
-    led = roles_of(request.user).led_group_ids
     return render(
         request,
         "meetings/meeting_list.html",
         {
             "form": form,
             "page": page,
-            "led_groups": [g for g in groups if g.pk in led],
+            "led_groups": led_groups,
             "current_year": timezone.localdate().year,
         },
     )
@@ -399,7 +409,30 @@ def _detail_context(request: HttpRequest, meeting: Meeting) -> dict:
         ),
         "can_view_plan": user.has_perm(VIEW_GROUP, meeting.group),
         "agenda_lines": meeting.agenda_lines(),
+        **_cultivation_context(user, meeting),
     }
+
+
+def _cultivation_context(user, meeting: Meeting, form: CultivationOpinionForm | None = None) -> dict:
+    """R-22: on a held meeting of a group that cultivates people, the group's opinions given in it and,
+    for the group's leader while the record is not archived, the form to record one (two queries)."""
+    if meeting.state not in HELD_STATES:
+        return {}
+    candidates = list(candidates_visible_to(user).filter(group_id=meeting.group_id).order_by("name", "pk"))
+    if not candidates and form is None:
+        return {}
+    opinions = list(
+        cultivation_opinions_visible_to(user)
+        .filter(meeting=meeting)
+        .select_related("recorded_by")
+        .order_by("candidate__name", "pk")
+    )
+    if form is None and meeting.state != MeetingState.ARCHIVED and user.has_perm(LEAD_MEETING, meeting):
+        form = CultivationOpinionForm(
+            candidates=candidates_visible_to(user).filter(group_id=meeting.group_id).order_by("name", "pk"),
+            agenda_items=meeting.agenda_items.order_by("number"),
+        )
+    return {"cultivation_candidates": candidates, "cultivation_opinions": opinions, "opinion_form": form}
 
 
 @login_required
@@ -588,6 +621,41 @@ def minutes_page(
 
 
 # --- Addenda (R-12) and the PDF ------------------------------------------------------------------
+
+
+@login_required
+@require_POST
+def opinion_record(request: HttpRequest, pk: int) -> HttpResponse:
+    """R-22: the group's opinion on a person it cultivates, given in this held meeting (the leader)."""
+    meeting = get_visible_or_404(_detail_queryset(request.user), pk=pk)
+    require_perm(request.user, LEAD_MEETING, meeting)
+    form = CultivationOpinionForm(
+        request.POST,
+        candidates=candidates_visible_to(request.user).filter(group_id=meeting.group_id),
+        agenda_items=meeting.agenda_items.all(),
+    )
+    if form.is_valid():
+        data = form.cleaned_data
+        try:
+            opinion = services.cultivation_opinion_record(
+                candidate=data["candidate"],
+                meeting=meeting,
+                recommendation=data["recommendation"],
+                opinion=data["opinion"],
+                agenda_item=data["agenda_item"],
+                proposed_stage=data["proposed_stage"] or None,
+                by=request.user,
+            )
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            messages.success(
+                request, _("已登记党小组对“%(name)s”的意见。") % {"name": opinion.candidate.name}
+            )
+            return redirect(reverse("meetings:detail", args=[meeting.pk]) + "#cultivation")
+    context = _detail_context(request, meeting)
+    context.update(_cultivation_context(request.user, meeting, form))
+    return render(request, "meetings/meeting_detail.html", context)
 
 
 @login_required
