@@ -7,7 +7,8 @@ class MeetingsConfig(AppConfig):
     verbose_name = _("组织生活")
 
     def ready(self) -> None:
-        from meetings import permissions  # noqa: F401  (registers the rules predicates)
+        # Registers the rules predicates (meetings; R-34 annual report).
+        from meetings import annual_permissions, permissions  # noqa: F401
         from meetings.findings import collect_meeting_findings
         from partygroup.findings import register_collector
 

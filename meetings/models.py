@@ -15,6 +15,7 @@ from simple_history.models import HistoricalRecords
 
 from groups.enums import CultivationStageKind
 from groups.models import CultivationCandidate, PartyGroup
+from meetings.annual_enums import AnnualReportState, ReportAction
 from meetings.enums import (
     HELD_STATES,
     MINUTES_TITLES,
@@ -629,3 +630,102 @@ class CultivationOpinion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.candidate.name} {self.get_recommendation_display()}"
+
+
+# --- The annual work report (R-34) ------------------------------------------------------------------
+class AnnualReport(models.Model):
+    """R-34: the group's report of its year's work to the branch (年度工作情况报告).
+
+    The figures are drafted from the year's data (``meetings.annual_data``); the leader writes the
+    narrative sections. While a draft (or returned) the figures are computed live; at each
+    submission they are frozen in ``snapshot`` (JSON), so the submitted and the archived report never
+    change when later data changes. Archived reports are read-only for everyone.
+    Workflow: ``meetings.annual_enums.REPORT_TRANSITIONS``; every step is an
+    ``AnnualReportTransition`` row (who, when, comment).
+    """
+
+    group = models.ForeignKey(
+        PartyGroup, verbose_name=_("党小组"), on_delete=models.PROTECT, related_name="annual_reports"
+    )
+    year = models.PositiveSmallIntegerField(_("年度"))
+    state = models.CharField(
+        _("状态"), max_length=12, choices=AnnualReportState.choices, default=AnnualReportState.DRAFT
+    )
+    basic_situation = models.TextField(_("一、基本情况"), blank=True)
+    main_work = models.TextField(_("二、主要工作"), blank=True)
+    problems = models.TextField(_("三、存在问题"), blank=True)
+    next_year_plans = models.TextField(_("四、下一年打算"), blank=True)
+    snapshot = models.JSONField(
+        _("报送时的数据"),
+        default=dict,
+        blank=True,
+        help_text=_("报送党支部时冻结的年度数据；草稿没有快照"),
+    )
+    snapshot_at = models.DateTimeField(_("数据冻结时间"), null=True, blank=True)
+    archive_number = models.CharField(_("存档编号"), max_length=40, blank=True)
+    archived_at = models.DateTimeField(_("存档时间"), null=True, blank=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("起草人"), on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("起草时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+
+    history = HistoricalRecords(excluded_fields=["updated_at"])
+
+    class Meta:
+        verbose_name = _("年度工作情况报告")
+        verbose_name_plural = _("年度工作情况报告")
+        ordering = ["-year", "group__name", "id"]
+        indexes = [models.Index(fields=["year", "state"], name="annualreport_year_state")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["group", "year"],
+                name="annualreport_one_per_year",
+                violation_error_message=_("该党小组本年度已有年度工作情况报告。"),
+            ),
+            models.UniqueConstraint(
+                fields=["archive_number"],
+                condition=~Q(archive_number=""),
+                name="annualreport_unique_archive_number",
+            ),
+            models.CheckConstraint(
+                condition=~Q(state="archived") | ~Q(archive_number=""),
+                name="annualreport_archived_has_number",
+                violation_error_message=_("已存档的报告必须有存档编号。"),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.group} {self.year}年度工作情况报告"
+
+    @property
+    def is_archived(self) -> bool:
+        return self.state == AnnualReportState.ARCHIVED
+
+    @property
+    def title(self) -> str:
+        return f"党小组{self.year}年度工作情况报告"
+
+
+class AnnualReportTransition(models.Model):
+    """One step of the annual report's workflow: who did what, when, with which comment (R-34)."""
+
+    report = models.ForeignKey(
+        AnnualReport, verbose_name=_("年度报告"), on_delete=models.CASCADE, related_name="transitions"
+    )
+    action = models.CharField(_("操作"), max_length=12, choices=ReportAction.choices)
+    from_state = models.CharField(_("原状态"), max_length=12, choices=AnnualReportState.choices, blank=True)
+    to_state = models.CharField(_("新状态"), max_length=12, choices=AnnualReportState.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.PROTECT, related_name="+"
+    )
+    at = models.DateTimeField(_("操作时间"), auto_now_add=True)
+    comment = models.TextField(_("意见"), blank=True)
+
+    class Meta:
+        verbose_name = _("年度报告流程记录")
+        verbose_name_plural = _("年度报告流程记录")
+        ordering = ["report", "at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.report_id}: {self.from_state} → {self.to_state}"
