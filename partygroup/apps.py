@@ -9,3 +9,4 @@ class PartygroupConfig(AppConfig):
     def ready(self) -> None:
         from partygroup import checks  # noqa: F401  (registers the system checks)
         from partygroup.dashboard import permissions  # noqa: F401  (registers the rules predicates)
+        from partygroup.yearend import permissions as yearend_permissions  # noqa: F401  (the same)
