@@ -35,7 +35,14 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bench import admin_bench, cadence_bench, import_bench, rules_bench  # noqa: E402  (the project root goes first)
+from bench import (  # noqa: E402  (the project root goes first)
+    admin_bench,
+    cadence_bench,
+    export_bench,
+    import_bench,
+    pages_bench,
+    rules_bench,
+)
 from bench.common import (  # noqa: E402
     Aim,
     BenchContext,
@@ -108,22 +115,6 @@ def run_pdf(ctx: BenchContext) -> SectionResult:
     return SectionResult(rows=rows, notes=notes)
 
 
-LATER_METHOD = """\
-Aims the issues set for code that is not written yet. Whoever adds the measurement registers a section in
-`bench/run.py` (`SECTIONS`) and removes the row here."""
-
-
-def run_later(ctx: BenchContext) -> SectionResult:
-    return SectionResult(
-        rows=[
-            not_yet("Organisation pages: server time, median (issue 4)", Aim(150, "ms")),
-            not_yet("Workbook for 600 branches / 3,000 groups (issue 5)", Aim(20, "s")),
-            not_yet("PDF bundle throughput with 2 workers (issue 5)", Aim(8, "pages/s", at_most=False)),
-            not_yet("Peak memory per bundle worker (issue 5)", Aim(400, "MiB")),
-        ]
-    )
-
-
 # The benchmark sections, in the order they run and appear. Add yours here (bench/common.py
 # explains the interface): Section(key for --only, title, run(ctx) -> SectionResult, method).
 SECTIONS: list[Section] = [
@@ -137,7 +128,18 @@ SECTIONS: list[Section] = [
     ),
     Section("admin", "Member admin changelist (issue 2)", admin_bench.run, admin_bench.METHOD),
     Section("pdf", "Minutes PDF against plain WeasyPrint (issue 3)", run_pdf, PDF_METHOD),
-    Section("later", "Not measured yet (issues 4–5)", run_later, LATER_METHOD),
+    Section(
+        "pages",
+        "Role workspace pages: server time and queries (issue 4)",
+        pages_bench.run,
+        pages_bench.METHOD,
+    ),
+    Section(
+        "export",
+        "Organisation-wide export: workbook and PDF bundle (issue 5)",
+        export_bench.run,
+        export_bench.METHOD,
+    ),
 ]
 
 

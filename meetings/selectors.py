@@ -46,10 +46,15 @@ def meetings_visible_to(user) -> QuerySet[Meeting]:
     qs = Meeting.objects.select_related("group", "group__branch", "group__branch__organisation")
     if roles.is_superuser:
         return qs
-    q = _group_scope_q(roles, "group__")
-    if roles.own_group_id:
-        q |= Q(group_id=roles.own_group_id, state=MeetingState.ARCHIVED)
-    return qs.filter(q)
+    # The scope as "group_id IN (visible groups)" on the meeting's own column: an OR across the
+    # joined group and branch defeats the group_id index (a sequential scan of every meeting of the
+    # city on each list page). The own group's archived meetings are folded in without an OR at the
+    # top: group in (scope ∪ own) AND (archived OR group in scope).
+    scope = PartyGroup.objects.filter(_group_scope_q(roles, "")).values("pk")
+    if not roles.own_group_id:
+        return qs.filter(group_id__in=scope)
+    with_own = PartyGroup.objects.filter(_group_scope_q(roles, "") | Q(pk=roles.own_group_id)).values("pk")
+    return qs.filter(Q(group_id__in=with_own), Q(state=MeetingState.ARCHIVED) | Q(group_id__in=scope))
 
 
 def talks_visible_to(user) -> QuerySet[Talk]:

@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from groups.findings import collect_group_findings
 from groups.models import GroupMembership, PartyGroup
 from groups.selectors import groups_visible_to, roles_of
 from meetings import services
@@ -47,6 +48,7 @@ from meetings.enums import (
     MeetingKind,
     MeetingState,
 )
+from meetings.findings import collect_meeting_findings
 from meetings.forms import MeetingRequestForm, prefill_agenda
 from meetings.models import ActionItem, AnnualPlan, Meeting, MeetingTransition, Minutes
 from meetings.rules import add_months
@@ -61,7 +63,7 @@ from meetings.views import (
     minutes_queryset,
     notice_message,
 )
-from partygroup.findings import Finding, collect_findings
+from partygroup.findings import Finding, sharing, sort_findings
 from partygroup.http import get_visible_or_404, require_perm
 
 # The steps the workspace takes with one button (no input needed; cancel needs a reason: detail page).
@@ -216,12 +218,20 @@ def annual_plan(group: PartyGroup, year: int) -> AnnualPlan | None:
 
 def group_findings(group: PartyGroup, today: dt.date) -> tuple[list[Finding], list[Finding]]:
     """The group's findings (R-03, R-04, R-10, R-17 … R-19) and its members' R-20 findings, from the
-    same collectors as the dashboards (a fixed number of queries for the branch)."""
+    same collectors as the dashboards (a fixed number of queries for the branch).
+
+    Only the two collectors that answer these rules run (``groups``: R-03, R-04; ``meetings``:
+    R-10, R-17 … R-20): the members' duties (R-30, R-31) and the leaders' reviews and training
+    (R-28, R-35) are not shown here, and were a third of the page's time."""
     roster = set(
         GroupMembership.objects.current(today).filter(group=group).values_list("member_id", flat=True)
     )
     group_level, talks = [], []
-    for finding in collect_findings([group.branch], today):
+    with sharing():
+        found = collect_group_findings([group.branch], today) + collect_meeting_findings(
+            [group.branch], today
+        )
+    for finding in sort_findings(found):
         if (
             finding.rule_id in GROUP_RULES
             and finding.object_type == "group"

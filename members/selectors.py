@@ -30,6 +30,7 @@ from members.models import (
     RuleSet,
     ThoughtReport,
 )
+from partygroup.findings import shared
 from partygroup.months import month_start
 
 
@@ -154,7 +155,14 @@ def can_reveal_personal_data(user, member: Member) -> bool:
 
 
 def rule_sets_by_organisation() -> dict[int, RuleSet]:
-    """Every organisation's effective rule set in two queries (for checks across many branches)."""
+    """Every organisation's effective rule set in two queries (for checks across many branches).
+
+    Inside ``partygroup.findings.sharing()`` (every ``collect_findings`` call) computed once and
+    shared by all collectors; treat the result as read-only."""
+    return shared("rule_sets_by_organisation", _rule_sets_by_organisation)
+
+
+def _rule_sets_by_organisation() -> dict[int, RuleSet]:
     rule_sets = {rs.pk: rs for rs in RuleSet.objects.all()}
     default = next((rs for rs in rule_sets.values() if rs.code == "central-2019"), None)
     nodes = list(Organisation.objects.order_by("path").values_list("pk", "path", "rule_set_id", "depth"))

@@ -7,9 +7,11 @@ annual report and the exports.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -19,6 +21,8 @@ from partygroup.rulebook import RULES
 
 if TYPE_CHECKING:  # pragma: no cover
     from members.models import RuleSet
+
+T = TypeVar("T")
 
 
 class Severity(models.TextChoices):
@@ -129,6 +133,38 @@ def register_collector(func):
 def collect_findings(branches, on) -> list[Finding]:
     branches = list(branches)
     findings: list[Finding] = []
-    for collector in _COLLECTORS:
-        findings.extend(collector(branches, on))
+    with sharing():  # e.g. the rule sets: loaded once for all collectors, not once each
+        for collector in _COLLECTORS:
+            findings.extend(collector(branches, on))
     return sort_findings(findings)
+
+
+# --- What the collectors of one ``collect_findings`` call share ---------------------------------------
+# Several collectors need the same read-only facts (every organisation's rule set, …). Inside
+# ``sharing()`` — ``collect_findings`` opens it; a view that also asks for them may open it around
+# more — ``shared(key, compute)`` computes each key once; outside, it simply computes. A context
+# variable, so concurrent requests (threads, async tasks) never see each other's values.
+_SHARED: ContextVar[dict | None] = ContextVar("partygroup_findings_shared", default=None)
+
+
+@contextmanager
+def sharing() -> Iterator[None]:
+    """Share ``shared()`` values within the block (nested blocks use the outermost one)."""
+    if _SHARED.get() is not None:
+        yield
+        return
+    token = _SHARED.set({})
+    try:
+        yield
+    finally:
+        _SHARED.reset(token)
+
+
+def shared(key: str, compute: Callable[[], T]) -> T:
+    """``compute()`` once per ``sharing()`` block for ``key``; every time outside one."""
+    cache = _SHARED.get()
+    if cache is None:
+        return compute()
+    if key not in cache:
+        cache[key] = compute()
+    return cache[key]

@@ -7,6 +7,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from members.models import Branch
+from partygroup.widgets import QuickSelectMultiple
 
 MIN_YEAR = 2000
 
@@ -19,7 +20,7 @@ class OverviewFilterForm(forms.Form):
         queryset=Branch.objects.none(),
         required=False,
         help_text=_("不选则显示全部党支部；可多选"),
-        widget=forms.SelectMultiple(attrs={"size": 4}),
+        widget=QuickSelectMultiple(attrs={"size": 4}),  # 600 branches in the city: no template per option
     )
     year = forms.IntegerField(label=_("年度"), required=False)
 

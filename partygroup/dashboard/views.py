@@ -31,7 +31,7 @@ from meetings.selectors import meetings_visible_to
 from members.selectors import branches_visible_to
 from partygroup.dashboard import permissions, selectors
 from partygroup.dashboard.forms import AcknowledgeForm, FilingForm, OverviewFilterForm
-from partygroup.findings import collect_findings
+from partygroup.findings import collect_findings, sharing
 from partygroup.http import get_visible_or_404, require_perm
 
 # Permissions, declared once (members/, groups/, meetings/ and dashboard/permissions.py), used by name.
@@ -83,9 +83,10 @@ def _branch_context(request: HttpRequest, branch) -> dict:
     to_file = list(selectors.changes_to_file(user, branch))
     for change in to_file:
         change.can_act = user.has_perm(FILE_CHANGE, change)
-    findings = collect_findings([branch], today)
+    with sharing():  # the rule sets, loaded once for the findings and the split threshold
+        findings = collect_findings([branch], today)
+        threshold = selectors.split_threshold(branch)
     members = selectors.active_member_count(branch)
-    threshold = selectors.split_threshold(branch)
     return {
         "branch": branch,
         "today": today,
@@ -212,7 +213,8 @@ def _overview_context(request: HttpRequest) -> dict:
     user = request.user
     today = timezone.localdate()
     visible = selectors.overview_branches(user)
-    form = OverviewFilterForm(request.GET or None, branches=visible)
+    # The filter's choices (600 branches in the city): only what an option shows.
+    form = OverviewFilterForm(request.GET or None, branches=visible.select_related(None).only("pk", "name"))
     chosen, year = form.selected()
     branches = visible.filter(pk__in=[b.pk for b in chosen]) if chosen else visible
     page = Paginator(branches, BRANCHES_PER_PAGE).get_page(request.GET.get("page"))

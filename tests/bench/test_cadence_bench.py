@@ -40,12 +40,10 @@ def meeting_rows() -> tuple[int, int, int, int]:
     )
 
 
-def test_cadence_section_is_registered_and_no_longer_pending():
+def test_cadence_section_is_registered_after_the_rules():
     keys = [s.key for s in run.SECTIONS]
 
-    assert keys.index("rules") < keys.index("cadence") < keys.index("later")
-    pending = [row.name for row in run.run_later(context([])).rows]
-    assert not [name for name in pending if "cadence" in name.lower()]
+    assert keys.index("rules") < keys.index("cadence")
 
 
 def test_cadence_section_reports_the_findings_by_rule_and_the_queries():

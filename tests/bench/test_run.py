@@ -47,7 +47,7 @@ def test_select_sections_keeps_registry_order():
 
 def test_select_sections_refuses_unknown_keys():
     with pytest.raises(ValueError, match="unknown section"):
-        run.select_sections("import,pages")
+        run.select_sections("import,nosuch")
     with pytest.raises(ValueError, match="unknown section"):
         run.select_sections(",")
 

@@ -153,3 +153,54 @@ def test_collect_findings_asks_every_collector_with_the_same_branches_and_sorts(
 
 def test_groups_app_registers_its_collector():
     assert collect_group_findings in findings_module._COLLECTORS
+
+
+# --- What the collectors of one collect_findings call share ------------------------------------------
+def test_shared_computes_each_time_outside_a_sharing_block():
+    calls = []
+    assert findings_module.shared("k", lambda: calls.append(1) or len(calls)) == 1
+    assert findings_module.shared("k", lambda: calls.append(1) or len(calls)) == 2
+    assert calls == [1, 1]
+
+
+def test_shared_computes_once_per_key_inside_sharing_and_forgets_after():
+    calls = []
+
+    def compute():
+        calls.append(1)
+        return {"n": len(calls)}
+
+    with findings_module.sharing():
+        first = findings_module.shared("rule sets", compute)
+        assert findings_module.shared("rule sets", compute) is first
+        with findings_module.sharing():  # nested: the outer block's values
+            assert findings_module.shared("rule sets", compute) is first
+        assert findings_module.shared("other", lambda: "x") == "x"
+    assert calls == [1]
+    assert findings_module.shared("rule sets", compute) == {"n": 2}  # outside again: computed anew
+
+
+def test_collect_findings_gives_every_collector_the_same_rule_sets(monkeypatch, db):
+    """The rule sets are loaded ONCE per collect_findings call, whatever the number of collectors."""
+    from members import selectors
+
+    loads = []
+    real = selectors._rule_sets_by_organisation
+
+    def counting():
+        loads.append(1)
+        return real()
+
+    monkeypatch.setattr(selectors, "_rule_sets_by_organisation", counting)
+    seen = []
+
+    def collector(branches, on):
+        seen.append(selectors.rule_sets_by_organisation())
+        return []
+
+    monkeypatch.setattr(findings_module, "_COLLECTORS", [collector, collector, collector])
+    assert collect_findings([], dt.date(2026, 1, 1)) == []
+    assert len(loads) == 1
+    assert len(seen) == 3 and seen[0] is seen[1] is seen[2]
+    collect_findings([], dt.date(2026, 1, 1))
+    assert len(loads) == 2  # a new call loads them afresh (an edited rule set shows at once)
