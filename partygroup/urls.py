@@ -27,5 +27,9 @@ urlpatterns = [
     path("members/", include("groups.member_urls")),
     path("workspace/", include("meetings.workspace_urls")),
     path("meetings/", include("meetings.urls")),
+    path("annual/", include("meetings.annual_urls")),
+    path("duties/", include("groups.duty_urls")),
+    path("ledger/", include("groups.ledger_urls")),
+    path("exports/", include("partygroup.yearend.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -152,6 +152,8 @@ def test_menu_of_the_branch_secretary(world):
     links = nav_links(world.secretary)
     expected = {"首页", "支部工作台", "组织生活", "谈心谈话", "我的党员信息"}
     expected |= _optional("党小组", "groups:list") | _optional("党员名册", "registry:list")
+    expected |= _optional("组长考核与培养", "duties:led_candidates")
+    expected |= _optional("党费与思想汇报", "ledger:home") | _optional("年度工作报告", "annual:list")
     assert set(links) == expected
     assert links["支部工作台"] == reverse("dashboard:branch", args=[world.branch.pk])
 
@@ -160,6 +162,8 @@ def test_menu_of_organisation_staff(world):
     links = nav_links(world.org_staff)
     expected = {"首页", "组织总览", "组织生活", "谈心谈话"}
     expected |= _optional("党员名册", "registry:list")
+    expected |= _optional("年度汇总导出", "yearend:index")
+    expected |= _optional("党费与思想汇报", "ledger:home") | _optional("年度工作报告", "annual:list")
     assert set(links) == expected
     assert links["组织总览"] == reverse("dashboard:overview")
 
@@ -167,7 +171,8 @@ def test_menu_of_organisation_staff(world):
 def test_menu_of_a_group_leader(world):
     links = nav_links(world.leader)
     expected = {"首页", "组织生活", "谈心谈话", "我的党员信息"}
-    expected |= _optional("我的工作台", "workspace:home")
+    expected |= _optional("我的工作台", "workspace:home") | _optional("培养对象", "duties:led_candidates")
+    expected |= _optional("党费与思想汇报", "ledger:home") | _optional("年度工作报告", "annual:list")
     assert set(links) == expected
 
 
