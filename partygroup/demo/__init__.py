@@ -2,8 +2,10 @@
 
 ``build_demo`` runs the demo parts in order, each a function ``build(ctx)`` filling one
 ``DemoContext``: ``core`` builds organisations, branches, members, groups and leaders; ``meetings``
-a year of meetings, talks and plans through the meetings services. Each part may use everything the
-earlier parts put in the context and declares its own deliberate violations with ``ctx.expect``.
+a year of meetings, talks and plans through the meetings services; ``duties`` the members' duties
+(dues, thought reports, leader reviews and training, cultivation, posts, points). Each part may use
+everything the earlier parts put in the context and declares its own deliberate violations with
+``ctx.expect``.
 ``partygroup.demo.city`` builds the large benchmark data set with bulk inserts instead.
 """
 
@@ -14,12 +16,12 @@ from collections.abc import Callable
 from django.db import transaction
 from django.utils import timezone
 
-from partygroup.demo import core, meetings
+from partygroup.demo import core, duties, meetings
 from partygroup.demo.base import DemoContext, check_usernames_free, system_user
 
 # The demo parts, in order.
-DEMO_PARTS: tuple[Callable[[DemoContext], None], ...] = (core.build, meetings.build)
-DEMO_USERNAMES: tuple[str, ...] = core.DEMO_USERNAMES + meetings.DEMO_USERNAMES
+DEMO_PARTS: tuple[Callable[[DemoContext], None], ...] = (core.build, meetings.build, duties.build)
+DEMO_USERNAMES: tuple[str, ...] = core.DEMO_USERNAMES + meetings.DEMO_USERNAMES + duties.DEMO_USERNAMES
 
 
 def build_demo(*, log: Callable[[str], None] = print) -> DemoContext:

@@ -1,10 +1,12 @@
 """manage.py seed_demo (partygroup/management/commands/seed_demo.py, partygroup/demo/).
 
-The demo must show exactly its deliberate violations (R-01, R-03, R-04, R-07, R-08, R-09, R-24 and one
-per cadence rule: R-10, R-17 after January, R-18, R-19, R-20), hold valid, historied data built through the
-services — a year of meetings in every workflow state, archived minutes that print — refuse to run twice
-or in production, and give every role a working account. The city builder, with its three years of
-meetings, is tested at a small scale.
+The demo must show exactly its deliberate violations — over EVERY registered collector, nothing else:
+R-01, R-03, R-04, R-07, R-08, R-09, R-24, one per cadence rule (R-10, R-17 after January, R-18, R-19,
+R-20) and one per duty rule (R-28, R-30, R-31, R-35) — hold valid, historied data built through the
+services — a year of meetings in every workflow state, archived minutes that print, the members' dues
+ledger and thought reports, leader reviews and training, cultivation with the group's opinions — refuse
+to run twice or in production, and give every role a working account. The city builder, with its three
+years of meetings and its members' duties, is tested at a small scale.
 """
 
 from __future__ import annotations
@@ -23,17 +25,36 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from groups.enums import FilingStatus, LeaderRole
-from groups.findings import collect_group_findings
-from groups.models import GroupChange, GroupMembership, LeaderAppointment, PartyGroup
+from groups.enums import CULTIVATION_ORDER, CultivationStageKind, FilingStatus, LeaderGrade, LeaderRole
+from groups.findings import collect_group_findings, collect_leader_findings
+from groups.models import (
+    CultivationCandidate,
+    GroupChange,
+    GroupMembership,
+    LeaderAppointment,
+    LeaderInterview,
+    LeaderReview,
+    LeaderTraining,
+    PartyGroup,
+)
 from groups.selectors import roles_of
-from meetings.enums import HELD_STATES, ActionItemStatus, AttendanceRole, MeetingKind, MeetingState
+from meetings.annual_enums import AnnualReportState
+from meetings.enums import (
+    HELD_STATES,
+    ActionItemStatus,
+    AttendanceRole,
+    MeetingKind,
+    MeetingState,
+    Recommendation,
+)
 from meetings.findings import collect_meeting_findings, speaker_order_findings
 from meetings.models import (
     ActionFollowUp,
     ActionItem,
     AnnualPlan,
+    AnnualReport,
     Attendance,
+    CultivationOpinion,
     Meeting,
     MeetingAddendum,
     MeetingTransition,
@@ -44,22 +65,42 @@ from meetings.pdf import minutes_pdf
 from meetings.rules import add_months, first_full_month, month_start, months_between
 from meetings.selectors import meetings_visible_to, roster_on
 from meetings.services import open_action_items
-from members.enums import CommitteePost, MemberState, MemberStatus
+from members.enums import CommitteePost, MemberState, MemberStatus, PointsGrade, ThoughtReportKind
+from members.findings import collect_member_findings
 from members.models import (
     Branch,
     CommitteeMembership,
+    DuesPayment,
     Member,
+    MemberPost,
     Organisation,
     OrganisationStaff,
+    PointsRating,
     RuleSet,
+    ThoughtReport,
     Unit,
 )
+from members.rule_set_defaults import ensure_rule_sets
+from members.rules import DUES_MONTHLY_MAX, dues_due_months, tracking_start
 from members.selectors import member_roles
 from members.validators import id_number_birth_date, id_number_gender, validate_id_number
 from partygroup.demo import DEMO_USERNAMES, build_demo, core, demo_report
 from partygroup.demo.base import DEMO_PASSWORD, SYSTEM_USERNAME
-from partygroup.demo.city import CITY_SEED, city_groups, city_meetings_plans, city_plan
+from partygroup.demo.city import (
+    CITY_SEED,
+    DutyAppointment,
+    DutyBranch,
+    DutyGroup,
+    DutyMember,
+    city_duties_plan,
+    city_duties_plans,
+    city_duty_branches,
+    city_groups,
+    city_meetings_plans,
+    city_plan,
+)
 from partygroup.findings import collect_findings
+from partygroup.months import block_start
 from partygroup.pdf import pdf_text
 
 pytestmark = pytest.mark.django_db
@@ -77,6 +118,15 @@ EXPECTED_GROUP_FINDINGS = {
 GROUP_RULES = {"R-01", "R-03", "R-04", "R-07", "R-08", "R-09", "R-24"}
 # The cadence rules' deliberate violations (partygroup/demo/meetings.py, docs/demo.md).
 CADENCE_RULES = {"R-10", "R-17", "R-18", "R-19", "R-20"}
+# The members' duties (partygroup/demo/duties.py): arrears, an overdue written report, a leader rated
+# 不称职 twice, a leader without training.
+EXPECTED_DUTY_FINDINGS = {
+    ("R-28", "综合科党小组"),
+    ("R-30", "赵雨萱"),
+    ("R-31", "何磊"),
+    ("R-35", "吴国平"),
+}
+DUTY_RULES = {"R-22", "R-28", "R-30", "R-31", "R-32", "R-33", "R-35"}
 FINANCE_GROUPS = ("办公室党小组", "预算科党小组", "国库科党小组", "政府采购监管科党小组")
 
 
@@ -92,6 +142,11 @@ def expected_cadence_findings(on: dt.date) -> set[tuple[str, str]]:
     if on.month > RuleSet.objects.get(code="central-2019").annual_plan_due_month:
         expected.add(("R-17", "机关服务中心党小组"))
     return expected
+
+
+def expected_findings(on: dt.date) -> set[tuple[str, str]]:
+    """Every finding the demo holds on day ``on``, from every collector."""
+    return EXPECTED_GROUP_FINDINGS | expected_cadence_findings(on) | EXPECTED_DUTY_FINDINGS
 
 
 def seed(*args: str) -> str:
@@ -127,6 +182,8 @@ def demo(django_db_setup, django_db_blocker):
     each test still runs in its own savepoint (the ``db`` fixture of the module's mark)."""
     lines: list[str] = []
     with django_db_blocker.unblock(), transaction.atomic():
+        # A transactional test that ran earlier in this worker flushed the migrated rule sets.
+        ensure_rule_sets(RuleSet)
         ctx = build_demo(log=lines.append)
         yield ctx, "\n".join(lines + demo_report(ctx))
         transaction.set_rollback(True)
@@ -134,41 +191,43 @@ def demo(django_db_setup, django_db_blocker):
 
 class TestSeededDemo:
     def test_seed_demo_findings_are_exactly_the_deliberate_violations(self, demo):
-        """The group collector and the meetings collector (R-10, R-17 … R-20) together find exactly the
-        deliberate violations the demo parts declare, no more; and for every rule a demo part covers,
-        collect_findings (all registered collectors) finds exactly what the parts declare."""
+        """Strict: collect_findings over EVERY registered collector finds exactly the violations the demo
+        parts declare (ctx.expect) — each declared one is found, and nothing else is found, whatever the
+        rule; each collector's share is checked too."""
         ctx, _output = demo
         today = timezone.localdate()
         branches = list(Branch.objects.all())
 
+        findings = collect_findings(branches, today)
         group_findings = collect_group_findings(branches, today)
+        leader_findings = collect_leader_findings(branches, today)
         meeting_findings = collect_meeting_findings(branches, today)
+        member_findings = collect_member_findings(branches, today)
 
-        assert {(f.rule_id, f.object_label) for f in group_findings} == EXPECTED_GROUP_FINDINGS
-        assert len(group_findings) == len(EXPECTED_GROUP_FINDINGS)
-        assert {(f.rule_id, f.object_label) for f in meeting_findings} == expected_cadence_findings(today)
-        assert len(meeting_findings) == len(expected_cadence_findings(today))
-        assert ctx.covered_rules >= GROUP_RULES | CADENCE_RULES
         declared = {(e.rule_id, e.label) for e in ctx.expected}
-        assert declared == EXPECTED_GROUP_FINDINGS | expected_cadence_findings(today)
-        covered = [f for f in collect_findings(branches, today) if f.rule_id in ctx.covered_rules]
-        assert {(f.rule_id, f.object_label) for f in covered} == declared
-        assert len(covered) == len(declared)
+        assert declared == expected_findings(today)
+        assert len(ctx.expected) == len(declared)
+        assert {(f.rule_id, f.object_label) for f in findings} == declared
+        assert len(findings) == len(declared)
+        assert {(f.rule_id, f.object_label) for f in group_findings} == EXPECTED_GROUP_FINDINGS
+        assert {(f.rule_id, f.object_label) for f in meeting_findings} == expected_cadence_findings(today)
+        assert {(f.rule_id, f.object_label) for f in leader_findings + member_findings} == (
+            EXPECTED_DUTY_FINDINGS
+        )
+        assert ctx.covered_rules >= GROUP_RULES | CADENCE_RULES | DUTY_RULES
 
     def test_check_rules_on_the_demo_lists_exactly_the_deliberate_violations(self, demo):
-        ctx, _output = demo
+        _ctx, _output = demo
         out = io.StringIO()
 
         with pytest.raises(SystemExit) as exit_status:  # R-24 is a violation: exit 1
             call_command("check_rules", "--format", "json", stdout=out)
 
-        listed = {
-            (f["rule_id"], f["object"])
-            for f in json.loads(out.getvalue())
-            if f["rule_id"] in ctx.covered_rules
-        }
+        rows = json.loads(out.getvalue())
+        listed = [(f["rule_id"], f["object"]) for f in rows]
         assert exit_status.value.code == 1
-        assert listed == EXPECTED_GROUP_FINDINGS | expected_cadence_findings(timezone.localdate())
+        assert set(listed) == expected_findings(timezone.localdate())
+        assert len(listed) == len(set(listed))
 
     # --- Meetings (partygroup/demo/meetings.py) -------------------------------------------------------
     def test_seed_demo_has_meetings_in_every_state_and_kind(self, demo):
@@ -354,6 +413,193 @@ class TestSeededDemo:
         for agenda_item in meeting.agenda_items.all():
             assert agenda_item.title[:12] in text
 
+    # --- Members' duties (partygroup/demo/duties.py) --------------------------------------------------
+    def test_seed_demo_dues_are_paid_every_month_except_the_arrears(self, demo):
+        """R-31: every branch keeps its ledger from 1 January of last year; every active member has a
+        settled payment for every month due (from the ledger start or joining to last month) except
+        何磊's last three; group members' dues are collected by the group's leader, the others' by the
+        branch secretary; every row is historied."""
+        today = timezone.localdate()
+        this_month = month_start(today)
+        assert set(Branch.objects.values_list("ledger_start_on", flat=True)) == {
+            dt.date(today.year - 1, 1, 1)
+        }
+        settled: dict[int, set[dt.date]] = {}
+        for payment in DuesPayment.objects.select_related("member"):
+            payment.full_clean()
+            if payment.is_settled:
+                settled.setdefault(payment.member_id, set()).add(payment.month)
+        unpaid = {}
+        for member in Member.objects.filter(state=MemberState.ACTIVE).select_related("branch"):
+            start = tracking_start(member.joined_on, member.branch.ledger_start_on)
+            due = dues_due_months(start=start, joined_on=member.joined_on, left_on=None, on=today)
+            assert due, member
+            missing = set(due) - settled.get(member.pk, set())
+            if missing:
+                unpaid[member.name] = missing
+        assert unpaid == {"何磊": {add_months(this_month, -k) for k in (1, 2, 3)}}
+        leaders = {"zuzhang_bangongshi", "zuzhang_yusuan", "zuzhang_guoku", "zuzhang_caigou"}
+        leaders |= {"zuzhang_zonghe", "zuzhang_fuwu", "zuzhang_ziran"}
+        secretaries = {"shuji_caizheng", "shuji_lituixiu", "shuji_ziran", "shuji_gongwei"}
+        collectors = set(DuesPayment.objects.values_list("collected_by__username", flat=True))
+        assert leaders <= collectors <= leaders | secretaries
+        retired = DuesPayment.objects.filter(member__branch__name="市财政局离退休干部党支部")
+        assert set(retired.values_list("collected_by__username", flat=True)) == {"shuji_lituixiu"}
+        assert all(month_start(p.paid_on) == block_start(p.month, 3) for p in retired)  # quarterly, ahead
+        lump = DuesPayment.objects.get(is_lump_sum=True)
+        assert lump.member.name == "周建华" and lump.amount_paid > DUES_MONTHLY_MAX
+        assert DuesPayment.history.count() == DuesPayment.objects.count()
+        assert all(p.created_at <= timezone.now() for p in DuesPayment.objects.all())
+
+    def test_seed_demo_thought_reports_are_on_time_except_one(self, demo):
+        """R-30: 办公室党小组 reports monthly, everyone else at least every quarter; probationary members
+        hand in a written report in every complete quarter they were members for — except 赵雨萱, who
+        reported only orally since the last complete quarter began."""
+        today = timezone.localdate()
+        reports = list(ThoughtReport.objects.select_related("member__branch"))
+        for report in reports:
+            report.full_clean()
+            assert report.received_on < today and report.period_end <= month_start(report.received_on)
+        by_member: dict[int, list[ThoughtReport]] = {}
+        for report in reports:
+            by_member.setdefault(report.member_id, []).append(report)
+        active = Member.objects.filter(state=MemberState.ACTIVE)
+        assert set(by_member) >= set(active.values_list("pk", flat=True))
+        office = PartyGroup.objects.get(name="办公室党小组", dissolved_on=None)
+        for member in roster_on(office, add_months(month_start(today), -1)):
+            months = {month_start(r.received_on) for r in by_member[member.pk]}
+            assert add_months(month_start(today), -1) in months and len(months) >= 6, member
+        last_block = add_months(block_start(today, 3), -3)
+        written_late = set()
+        for member in active.filter(status=MemberStatus.PROBATIONARY):
+            written = [r for r in by_member[member.pk] if r.kind == ThoughtReportKind.WRITTEN]
+            if month_start(member.joined_on) <= last_block and not any(
+                r.received_on >= last_block for r in written
+            ):
+                written_late.add(member.name)
+        assert written_late == {"赵雨萱"}
+        zhao = Member.objects.get(name="赵雨萱")
+        assert {r.kind for r in by_member[zhao.pk] if r.received_on >= last_block} == {ThoughtReportKind.ORAL}
+
+    def test_seed_demo_leaders_are_reviewed_trained_and_interviewed(self, demo):
+        """R-28: last year's review of every leader and deputy in office since the first half of the
+        year, 汪俊杰 不称职 two years running and interviewed twice; R-35: every current leader and
+        deputy in office for a year was trained in the past year, except 吴国平."""
+        today = timezone.localdate()
+        last_year = today.year - 1
+        reviews = {
+            (r.appointment.group.name, r.appointment.member.name): r.grade
+            for r in LeaderReview.objects.filter(year=last_year).select_related(
+                "appointment__group", "appointment__member"
+            )
+        }
+        in_office = {
+            (a.group.name, a.member.name)
+            for a in LeaderAppointment.objects.select_related("group", "member")
+            if a.started_on < dt.date(last_year, 7, 1)
+            and (a.ended_on is None or a.ended_on > dt.date(last_year, 12, 1))
+        }
+        assert set(reviews) == in_office and len(reviews) >= 10
+        assert reviews[("综合科党小组", "汪俊杰")] == LeaderGrade.INCOMPETENT
+        assert {g for k, g in reviews.items() if k[1] != "汪俊杰"} == {
+            LeaderGrade.EXCELLENT,
+            LeaderGrade.COMPETENT,
+        }
+        wang = LeaderReview.objects.filter(appointment__member__name="汪俊杰").order_by("year")
+        assert list(wang.values_list("year", "grade")) == [
+            (last_year - 1, LeaderGrade.INCOMPETENT),
+            (last_year, LeaderGrade.INCOMPETENT),
+        ]
+        interviews = list(LeaderInterview.objects.order_by("interviewed_on"))
+        assert [(i.group.name, i.member.name) for i in interviews] == [("综合科党小组", "汪俊杰")] * 2
+        assert all(i.interviewed_on < today for i in interviews)
+        year_ago = today.replace(year=today.year - 1) if (today.month, today.day) != (2, 29) else today
+        untrained = set()
+        for appointment in LeaderAppointment.objects.current(today).select_related("member"):
+            if appointment.started_on <= year_ago and not LeaderTraining.objects.filter(
+                member=appointment.member, trained_on__gt=year_ago, trained_on__lte=today
+            ):
+                untrained.add(appointment.member.name)
+        assert untrained == {"吴国平"}
+
+    def test_seed_demo_cultivation_has_every_stage_with_opinions_from_held_meetings(self, demo):
+        """R-22: candidates in every stage, in order, contacts from the activist stage on, the
+        probationary one linked to the member record; the group's opinions recorded in held (then
+        archived) meetings whose agenda has seed 002's second item."""
+        candidates = list(CultivationCandidate.objects.prefetch_related("contacts", "stages"))
+        assert {c.stage for c in candidates} == set(CULTIVATION_ORDER)
+        for candidate in candidates:
+            stages = [s.stage for s in candidate.stages.all()]
+            assert stages == list(CULTIVATION_ORDER[: CULTIVATION_ORDER.index(candidate.stage) + 1])
+            days = [s.started_on for s in candidate.stages.all()]
+            assert days == sorted(days) and days[-1] == candidate.stage_started_on
+            contacts = list(candidate.contacts.all())
+            if candidate.stage != CultivationStageKind.APPLICANT:
+                assert 1 <= len(contacts) <= 2 and all(c.is_full_member for c in contacts), candidate
+                assert {c.branch_id for c in contacts} == {candidate.branch_id}
+        probationary = CultivationCandidate.objects.get(stage=CultivationStageKind.PROBATIONARY)
+        assert probationary.member.name == "罗杰"
+        assert probationary.stage_started_on == probationary.member.joined_on
+        opinions = list(CultivationOpinion.objects.select_related("meeting", "agenda_item", "candidate"))
+        assert {o.candidate.name for o in opinions} == {c.name for c in candidates}
+        assert {o.recommendation for o in opinions} == {Recommendation.RECOMMEND, Recommendation.DEFER}
+        for opinion in opinions:
+            meeting = opinion.meeting
+            assert meeting.state == MeetingState.ARCHIVED and meeting.group_id == opinion.candidate.group_id
+            titles = list(meeting.agenda_items.order_by("number").values_list("title", flat=True))
+            assert titles[1] == "讨论对入党申请人的意见、推荐吸收入党积极分子人选"
+            assert opinion.agenda_item.meeting_id == meeting.pk
+            first = opinion.candidate.stages.order_by("started_on").first().started_on
+            assert first <= meeting.held_on < timezone.localdate()
+            assert meeting.transitions.filter(to_state=MeetingState.REPORTED).exists()
+
+    def test_seed_demo_posts_and_points(self, demo):
+        """R-32: posts and commitments only for members without a party post, every such member with
+        one; R-33: points ratings only in the branch whose rule set enables them, last year's."""
+        today = timezone.localdate()
+        posts = list(MemberPost.objects.select_related("member"))
+        holders = set(LeaderAppointment.objects.current(today).values_list("member_id", flat=True))
+        holders |= set(CommitteeMembership.objects.current(today).values_list("member_id", flat=True))
+        for post in posts:
+            post.full_clean()
+            assert post.member_id not in holders and not post.member.is_leading_cadre
+            assert post.publicised_on is not None and post.publicised_on.year == post.year
+        arrived = {"龚子豪", "邵欣怡", "万明轩", "覃丹丹", "韩鑫"}  # took their posts in their old branch
+        without_post = {
+            m.name
+            for m in Member.objects.filter(state=MemberState.ACTIVE, is_leading_cadre=False)
+            if m.pk not in holders
+        }
+        assert {p.member.name for p in posts} == without_post - arrived
+        assert {"张堃", "曾桂英"} - without_post == {"曾桂英"}  # a committee member holds a post
+        ratings = list(PointsRating.objects.select_related("member__branch__organisation"))
+        assert ratings and {r.year for r in ratings} == {today.year - 1}
+        assert {r.member.branch.name for r in ratings} == {"市自然资源局机关党支部"}
+        assert all(r.member.branch.organisation.effective_rule_set().points_rating_enabled for r in ratings)
+        assert {r.grade for r in ratings} <= set(PointsGrade.values)
+
+    def test_seed_demo_has_last_years_annual_reports_of_the_big_branch(self, demo):
+        """R-34: the big branch's groups reported last year's work: drafted from the year's figures,
+        submitted with the figures frozen, archived by the branch — one still awaiting the archive."""
+        last_year = timezone.localdate().year - 1
+        reports = {
+            r.group.name: r for r in AnnualReport.objects.filter(year=last_year).select_related("group")
+        }
+
+        assert set(reports) == set(FINANCE_GROUPS)
+        assert AnnualReport.objects.count() == len(FINANCE_GROUPS)
+        states = {name: r.state for name, r in reports.items()}
+        assert states == {
+            "办公室党小组": AnnualReportState.ARCHIVED,
+            "预算科党小组": AnnualReportState.ARCHIVED,
+            "国库科党小组": AnnualReportState.ARCHIVED,
+            "政府采购监管科党小组": AnnualReportState.SUBMITTED,
+        }
+        for report in reports.values():
+            assert report.snapshot and report.basic_situation and report.main_work
+            assert "党费" in report.main_work and report.next_year_plans.startswith("1. ")
+            assert bool(report.archive_number) == (report.state == AnnualReportState.ARCHIVED)
+
     def test_seed_demo_builds_the_organisation_of_the_issue(self, demo):
 
         root = Organisation.objects.get(depth=1)
@@ -478,7 +724,7 @@ class TestSeededDemo:
             )
             assert Client().login(username=username, password=DEMO_PASSWORD), username
         assert not Client().login(username=SYSTEM_USERNAME, password=DEMO_PASSWORD)
-        for expected in EXPECTED_GROUP_FINDINGS | expected_cadence_findings(timezone.localdate()):
+        for expected in expected_findings(timezone.localdate()):
             assert f"{expected[0]}  {expected[1]}：" in output
 
     def test_seed_demo_gives_each_account_its_role(self, demo):
@@ -739,6 +985,130 @@ def test_seed_demo_city_cadence_findings_are_exactly_the_planned_misses():
     assert found == {(rule, pk) for rule, ids in expected.items() for pk in ids}
     assert len(findings) == len(found)
     assert {rule for rule, ids in expected.items() if ids} >= {"R-10", "R-18", "R-19", "R-20"}
+
+
+def test_seed_demo_city_small_scale_has_valid_duties_and_exactly_the_planned_findings():
+    """The ledgers start on 1 January of last year; every member's dues of every month since (the
+    planned arrears aside), quarterly thought reports, two years of leader reviews, training and
+    candidates in every stage — all valid records. Strict over EVERY registered collector: the city
+    set's findings are exactly the planned misses — the cadence ones (R-10, R-17 after January, R-18,
+    R-19, R-20) and the duty ones (R-28 groups, R-30, R-31, R-35 members) — a realistic few."""
+    seed("--force", "--scale", "city", "--branches", "3")
+    today = timezone.localdate()
+    start = dt.date(today.year - 1, 1, 1)
+    arrears = city_duty_misses(today)["R-31"]
+
+    assert set(Branch.objects.values_list("ledger_start_on", flat=True)) == {start}
+    assert Branch.history.filter(ledger_start_on=start).count() == 3
+    paid: dict[int, set[dt.date]] = {}
+    for index, payment in enumerate(DuesPayment.objects.all()):
+        payment.clean_fields(exclude=["member", "collected_by"])
+        if index % 50 == 0:
+            payment.full_clean()
+        paid.setdefault(payment.member_id, set()).add(payment.month)
+    for member in Member.objects.select_related("branch"):
+        tracked = tracking_start(member.joined_on, member.branch.ledger_start_on)
+        due = set(dues_due_months(start=tracked, joined_on=member.joined_on, left_on=None, on=today))
+        assert (due <= paid.get(member.pk, set())) == (member.pk not in arrears), member
+    last_year = {
+        m
+        for m, month in DuesPayment.objects.filter(month__year=today.year - 1).values_list(
+            "member_id", "month"
+        )
+    }
+    assert len(last_year) == Member.objects.filter(joined_on__year__lt=today.year).count()
+    for index, report in enumerate(ThoughtReport.objects.all()):
+        report.clean_fields(exclude=["member", "received_by"])
+        if index % 50 == 0:
+            report.full_clean()
+        assert report.received_on < today and report.period_end == month_start(report.received_on)
+        assert report.period_end.month % 3 == 0 and report.period_start >= add_months(report.period_end, -2)
+    reported = set(ThoughtReport.objects.values_list("member_id", flat=True))
+    assert (
+        set(
+            Member.objects.filter(joined_on__lt=add_months(month_start(today), -3)).values_list(
+                "pk", flat=True
+            )
+        )
+        <= reported
+    )
+    reviews = LeaderReview.objects.select_related("appointment")
+    assert {r.year for r in reviews} == {today.year - 2, today.year - 1}
+    assert reviews.filter(year=today.year - 1).count() == LeaderAppointment.objects.count()
+    for review in reviews:
+        review.full_clean()
+    for training in LeaderTraining.objects.all():
+        training.full_clean()
+        assert training.trained_on < today
+    candidates = list(CultivationCandidate.objects.prefetch_related("stages", "contacts"))
+    assert {c.stage for c in candidates} == set(CULTIVATION_ORDER)
+    assert len(candidates) == 3 * 3 + Member.objects.filter(status=MemberStatus.PROBATIONARY).count()
+    for candidate in candidates:
+        candidate.full_clean()
+        stages = list(candidate.stages.all())
+        assert [s.stage for s in stages] == list(CULTIVATION_ORDER[: len(stages)])
+        assert [s.started_on for s in stages] == sorted(s.started_on for s in stages)
+        assert stages[-1].started_on == candidate.stage_started_on <= today
+        assert candidate.group.established_on <= stages[0].started_on
+        contacts = list(candidate.contacts.all())
+        assert (len(contacts) >= 1) == (candidate.stage != CultivationStageKind.APPLICANT)
+        assert all(c.status == MemberStatus.FULL and c.branch_id == candidate.branch_id for c in contacts)
+        assert (candidate.member_id is not None) == (candidate.stage == CultivationStageKind.PROBATIONARY)
+
+    expected = city_expected(today)
+    duty = city_duty_misses(today)
+    findings = collect_findings(list(Branch.objects.all()), today)
+    found = {(f.rule_id, f.object_id) for f in findings}
+    planned = {(rule, pk) for misses in (expected, duty) for rule, ids in misses.items() for pk in ids}
+    assert found == planned
+    assert len(findings) == len(planned)
+    assert {rule for rule, ids in duty.items() if ids} == {"R-28", "R-30", "R-31", "R-35"}
+    assert len(duty["R-30"] | duty["R-31"]) < Member.objects.count() * 0.1
+
+
+def test_city_duties_plan_same_seed_gives_same_data_and_plans_the_misses():
+    """``city_duties_plan`` without the database: the same seed gives the same plan; the members,
+    groups and appointments at the MISSES positions fall behind, everyone else is complete."""
+    today = dt.date(2026, 11, 22)  # ledger from 2025-01-01: 23 months, this one collected already
+    groups = (
+        DutyGroup(pk=1, position=5, unit=None, established=dt.date(2020, 1, 1), leader=100),  # R-28
+        DutyGroup(pk=2, position=6, unit=None, established=dt.date(2021, 5, 1), leader=105),
+    )
+    members = tuple(
+        DutyMember(
+            100 + i, i, 1 if i < 5 else 2, dt.date(2010, 5, 1), False, f"党员{i}", "M", dt.date(1985, 1, 1)
+        )
+        for i in range(10)
+    )
+    appointments = (
+        DutyAppointment(1, 0, 1, 100, LeaderRole.LEADER, dt.date(2020, 1, 1)),
+        DutyAppointment(2, 9, 2, 105, LeaderRole.LEADER, dt.date(2021, 5, 1)),  # R-35
+    )
+    branch = DutyBranch(1, 0, groups, members, appointments)
+
+    first = city_duties_plan([branch], today=today, seed=7)
+    again = city_duties_plan([branch], today=today, seed=7)
+
+    assert first == again
+    assert first != city_duties_plan([branch], today=today, seed=8)
+    assert first.expected == {"R-28": {1}, "R-30": set(), "R-31": {107}, "R-35": {105}}
+    paid = Counter(member for member, _month, _amount, _day in first.dues)
+    assert paid == {100 + i: 23 for i in range(10) if i != 7} | {107: 21}  # October and November unpaid
+    assert {day.month for _m, day, *_rest in first.reports} == {3, 6, 9, 12}
+    assert len(first.reports) == 10 * 7
+    grades = {(appointment, year): grade for appointment, year, grade in first.reviews}
+    assert grades[(1, 2024)] == grades[(1, 2025)] == LeaderGrade.INCOMPETENT
+    assert grades[(2, 2025)] != LeaderGrade.INCOMPETENT
+    assert {m for m, day, _t in first.trainings if day > dt.date(2025, 11, 22)} == {100}
+
+
+def city_duty_misses(today: dt.date) -> dict[str, set[int]]:
+    """The members (groups for R-28) the city duties plan makes fall behind, per rule."""
+    misses: dict[str, set[int]] = {}
+    for _chunk, plan in city_duties_plans(city_duty_branches(today), today=today, seed=CITY_SEED):
+        for rule, ids in plan.expected.items():
+            misses.setdefault(rule, set()).update(ids)
+    return misses
 
 
 def group_of(groups: list[PartyGroup], meeting: Meeting) -> PartyGroup:
