@@ -3,6 +3,7 @@
 #   make test   the whole suite (SQLite by default; DATABASE_URL=postgres://… for PostgreSQL)
 #   make lint   ruff (lint + format check) and the missing-migrations check
 #   make bench  benchmarks on the city data set in PostgreSQL → docs/performance.md
+#   make guide-screenshots  the user guide's screenshots (docs/guide/img/) from the browser journeys
 
 PYTHON_BOOT ?= python3
 VENV        ?= .venv
@@ -18,7 +19,7 @@ TEST_SYSTEM_PACKAGES := $(SYSTEM_PACKAGES) chromium
 PYTEST_ARGS ?=
 BENCH_DATABASE_URL ?= postgres://postgres@127.0.0.1:5432/partygroup_bench
 
-.PHONY: run install system-deps test-system-deps migrate demo test lint format bench clean
+.PHONY: run install system-deps test-system-deps migrate demo test lint format bench clean guide-screenshots
 
 $(STAMP): pyproject.toml
 	$(PYTHON_BOOT) -m venv $(VENV)
@@ -46,6 +47,11 @@ run: install system-deps demo
 
 test: install test-system-deps
 	$(BIN)/pytest -n auto $(PYTEST_ARGS)
+
+# The user guide's screenshots (docs/guide/img/): the browser journeys again, writing the shots the
+# guide shows (palette PNGs) there instead of tests/artifacts/screenshots/ (tests/browser/helpers.py).
+guide-screenshots: install test-system-deps
+	GUIDE_SCREENSHOTS=1 REQUIRE_BROWSER=1 $(BIN)/pytest -p no:xdist -m browser tests/browser $(PYTEST_ARGS)
 
 lint: install
 	$(BIN)/ruff check .
