@@ -34,7 +34,7 @@ from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, Max, Prefetch, Q, Sum
 from django.http import HttpRequest, HttpResponse
@@ -75,11 +75,11 @@ from groups.selectors import (
     points_ratings_visible_to,
     roles_of,
 )
-from groups.views import _apply_errors, _branch_or_404, _finding_messages
+from groups.view_helpers import branch_for, group_for
 from members import services as member_services
 from members.enums import MemberState
 from members.models import Branch, Member
-from partygroup.http import get_visible_or_404, require_perm
+from partygroup.http import errors_on, finding_messages, get_visible_or_404, require_perm
 
 # Permissions, declared once, used by name.
 VIEW_BRANCH = "groups.view_branch_groups"  # the branch committee and org staff of the subtree
@@ -227,7 +227,7 @@ def _reviews_response(request: HttpRequest, branch: Branch, year: int, form: Rev
 @require_http_methods(["GET", "POST"])
 def reviews(request: HttpRequest, branch_id: int) -> HttpResponse:
     """GET ``?year=``: the year's leaders and reviews. POST: record one review (R-28)."""
-    branch = _branch_or_404(request, branch_id, VIEW_BRANCH)
+    branch = branch_for(request, branch_id, VIEW_BRANCH)
     default = review_year_default(timezone.localdate())
     if request.method == "GET":
         return _reviews_response(request, branch, YearForm.year_from(request.GET, default), None)
@@ -237,7 +237,7 @@ def reviews(request: HttpRequest, branch_id: int) -> HttpResponse:
     if form.is_valid():
         group, member = form.picked
         data = form.cleaned_data
-        try:
+        with errors_on(form):
             review, findings = services.leader_review_record(
                 group=group,
                 member=member,
@@ -247,15 +247,12 @@ def reviews(request: HttpRequest, branch_id: int) -> HttpResponse:
                 notes=data["notes"],
                 by=request.user,
             )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
             messages.success(
                 request,
                 _("已登记“%(member)s”%(year)s年度考核结果：%(grade)s。")
                 % {"member": member.name, "year": review.year, "grade": review.get_grade_display()},
             )
-            _finding_messages(request, findings)  # R-28: replacement due after two 不称职
+            finding_messages(request, findings)  # R-28: replacement due after two 不称职
             return redirect(_url("duties:reviews", branch, year=review.year))
     return _reviews_response(request, branch, year, form)
 
@@ -267,7 +264,7 @@ def reviews(request: HttpRequest, branch_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def interviews(request: HttpRequest, branch_id: int) -> HttpResponse:
     """The branch's interviews of its leaders (newest first) and, for the committee, a new one."""
-    branch = _branch_or_404(request, branch_id, VIEW_BRANCH)
+    branch = branch_for(request, branch_id, VIEW_BRANCH)
     context = _base_context(request, branch, "interviews")
     form = None
     if request.method == "POST":
@@ -276,7 +273,7 @@ def interviews(request: HttpRequest, branch_id: int) -> HttpResponse:
         if form.is_valid():
             group, member = form.picked
             data = form.cleaned_data
-            try:
+            with errors_on(form):
                 services.leader_interview_record(
                     group=group,
                     member=member,
@@ -285,9 +282,6 @@ def interviews(request: HttpRequest, branch_id: int) -> HttpResponse:
                     content=data["content"],
                     by=request.user,
                 )
-            except ValidationError as exc:
-                _apply_errors(form, exc)
-            else:
                 messages.success(request, _("已登记对“%(member)s”的约谈。") % {"member": member.name})
                 return redirect("duties:interviews", branch_id=branch.pk)
     elif context["can_manage"]:
@@ -361,7 +355,7 @@ def _training_rows(user, branch: Branch, today: dt.date) -> list[TrainingRow]:
 @require_http_methods(["GET", "POST"])
 def training(request: HttpRequest, branch_id: int) -> HttpResponse:
     """R-35: who was trained when; the leaders without training in the past year; a new record."""
-    branch = _branch_or_404(request, branch_id, VIEW_BRANCH)
+    branch = branch_for(request, branch_id, VIEW_BRANCH)
     context = _base_context(request, branch, "training")
     form = None
     if request.method == "POST":
@@ -369,7 +363,7 @@ def training(request: HttpRequest, branch_id: int) -> HttpResponse:
         form = TrainingForm(request.POST, members=_branch_members(branch))
         if form.is_valid():
             data = form.cleaned_data
-            try:
+            with errors_on(form):
                 record = services.leader_training_record(
                     member=data["member"],
                     trained_on=data["trained_on"],
@@ -378,9 +372,6 @@ def training(request: HttpRequest, branch_id: int) -> HttpResponse:
                     organiser=data["organiser"],
                     by=request.user,
                 )
-            except ValidationError as exc:
-                _apply_errors(form, exc)
-            else:
                 messages.success(
                     request,
                     _("已登记“%(member)s”参加“%(title)s”。")
@@ -442,7 +433,7 @@ def _by_stage(candidates) -> list[dict]:
 @require_GET
 def cultivation(request: HttpRequest, branch_id: int) -> HttpResponse:
     """R-22: the branch's candidates by stage (``?group=`` one group's)."""
-    branch = _branch_or_404(request, branch_id, VIEW_BRANCH)
+    branch = branch_for(request, branch_id, VIEW_BRANCH)
     context = _base_context(request, branch, "cultivation")
     groups = list(PartyGroup.objects.filter(branch=branch).order_by("name", "pk"))
     candidates = candidates_visible_to(request.user).filter(branch=branch)
@@ -460,7 +451,7 @@ def cultivation(request: HttpRequest, branch_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def candidate_create(request: HttpRequest, branch_id: int) -> HttpResponse:
     """R-22: register a person who applied to join (入党申请人) and the group that cultivates them."""
-    branch = _branch_or_404(request, branch_id, VIEW_BRANCH)
+    branch = branch_for(request, branch_id, VIEW_BRANCH)
     require_perm(request.user, MANAGE_BRANCH, branch)
     form = CandidateCreateForm(
         request.POST if request.method == "POST" else None,
@@ -470,7 +461,7 @@ def candidate_create(request: HttpRequest, branch_id: int) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with errors_on(form):
             candidate = services.candidate_create(
                 group=data["group"],
                 name=data["name"],
@@ -483,9 +474,6 @@ def candidate_create(request: HttpRequest, branch_id: int) -> HttpResponse:
                 decided_by_note=data["decided_by_note"],
                 by=request.user,
             )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
             messages.success(request, _("已登记入党申请人“%(name)s”。") % {"name": candidate.name})
             return redirect("duties:candidate", pk=candidate.pk)
     context = _base_context(request, branch, "cultivation")
@@ -558,7 +546,7 @@ def candidate_advance(request: HttpRequest, pk: int) -> HttpResponse:
     form = AdvanceStageForm(request.POST, members=_branch_members(candidate.branch))
     if form.is_valid():
         data = form.cleaned_data
-        try:
+        with errors_on(form):
             candidate = services.candidate_advance_stage(
                 candidate=candidate,
                 stage=data["stage"],
@@ -568,9 +556,6 @@ def candidate_advance(request: HttpRequest, pk: int) -> HttpResponse:
                 member=data["member"],
                 by=request.user,
             )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
             messages.success(
                 request,
                 _("“%(name)s”已进入“%(stage)s”阶段。")
@@ -587,13 +572,10 @@ def candidate_contacts(request: HttpRequest, pk: int) -> HttpResponse:
     candidate = _managed_candidate(request, pk)
     form = ContactsForm(request.POST, members=_branch_members(candidate.branch))
     if form.is_valid():
-        try:
+        with errors_on(form):
             services.candidate_set_contacts(
                 candidate=candidate, contacts=list(form.cleaned_data["contacts"]), by=request.user
             )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
             messages.success(request, _("已更新培养联系人。"))
             return redirect("duties:candidate", pk=candidate.pk)
     return _candidate_response(request, candidate, contacts=form)
@@ -606,13 +588,10 @@ def candidate_link(request: HttpRequest, pk: int) -> HttpResponse:
     candidate = _managed_candidate(request, pk)
     form = LinkMemberForm(request.POST, members=_branch_members(candidate.branch))
     if form.is_valid():
-        try:
+        with errors_on(form):
             services.candidate_link_member(
                 candidate=candidate, member=form.cleaned_data["member"], by=request.user
             )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
             messages.success(
                 request, _("已关联党员记录“%(member)s”。") % {"member": form.cleaned_data["member"].name}
             )
@@ -624,8 +603,7 @@ def candidate_link(request: HttpRequest, pk: int) -> HttpResponse:
 @require_GET
 def group_candidates(request: HttpRequest, group_id: int) -> HttpResponse:
     """R-22: the candidates one group cultivates — read-only; for its leader, the branch, org staff."""
-    group = get_visible_or_404(groups_visible_to(request.user), pk=group_id)
-    require_perm(request.user, VIEW_GROUP, group)
+    group = group_for(request, group_id, VIEW_GROUP)
     candidates = list(
         _with_cultivation_details(candidates_visible_to(request.user).filter(group=group)).order_by(
             "name", "pk"
@@ -715,7 +693,7 @@ def _posts_response(
 @require_http_methods(["GET", "POST"])
 def posts(request: HttpRequest, branch_id: int) -> HttpResponse:
     """R-32: GET ``?year=`` the year's posts; POST a member's post and public commitment."""
-    branch = _branch_or_404(request, branch_id, VIEW_BRANCH)
+    branch = branch_for(request, branch_id, VIEW_BRANCH)
     today = timezone.localdate()
     if request.method == "GET":
         return _posts_response(request, branch, YearForm.year_from(request.GET, today.year))
@@ -724,7 +702,7 @@ def posts(request: HttpRequest, branch_id: int) -> HttpResponse:
     year = YearForm.year_from(request.POST, today.year)
     if form.is_valid():
         data = form.cleaned_data
-        try:
+        with errors_on(form):
             post = member_services.member_post_record(
                 member=data["member"],
                 year=data["year"],
@@ -733,9 +711,6 @@ def posts(request: HttpRequest, branch_id: int) -> HttpResponse:
                 publicised_on=data["publicised_on"],
                 by=request.user,
             )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
             messages.success(
                 request,
                 _("已登记“%(member)s”%(year)s年的岗位“%(title)s”和公开承诺。")
@@ -749,13 +724,13 @@ def posts(request: HttpRequest, branch_id: int) -> HttpResponse:
 @require_POST
 def points_record(request: HttpRequest, branch_id: int) -> HttpResponse:
     """R-33: a member's points rating — the service refuses it unless the rule set enables it."""
-    branch = _branch_or_404(request, branch_id, VIEW_BRANCH)
+    branch = branch_for(request, branch_id, VIEW_BRANCH)
     require_perm(request.user, MANAGE_BRANCH, branch)
     form = PointsRatingForm(request.POST, members=_branch_members(branch))
     year = YearForm.year_from(request.POST, timezone.localdate().year)
     if form.is_valid():
         data = form.cleaned_data
-        try:
+        with errors_on(form):
             rating = member_services.points_rating_record(
                 member=data["member"],
                 year=data["year"],
@@ -764,9 +739,6 @@ def points_record(request: HttpRequest, branch_id: int) -> HttpResponse:
                 note=data["note"],
                 by=request.user,
             )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
             messages.success(
                 request,
                 _("已登记“%(member)s”%(year)s年的积分定等：%(grade)s。")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 from decimal import Decimal
-from pathlib import Path
 
 from django import forms
 from django.core.exceptions import ValidationError
@@ -24,7 +23,7 @@ from groups.forms import MemberField
 from members import rules
 from members.dues_importing import parse_month
 from members.enums import ThoughtReportKind
-from members.importing import ImportFileError, check_upload_size
+from members.forms import clean_spreadsheet_upload
 from members.models import Member
 from members.services import money
 from partygroup.months import month_start
@@ -32,7 +31,6 @@ from partygroup.months import month_start
 DATE_WIDGET = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 MONTH_WIDGET = forms.TextInput(attrs={"type": "month", "placeholder": "YYYY-MM", "pattern": r"\d{4}-\d{2}"})
 AMOUNT_ATTRS = {"inputmode": "decimal", "autocomplete": "off", "class": "form-control form-control-lg"}
-ALLOWED_SUFFIXES = (".xlsx", ".csv")
 
 
 def month_param(value: str | None, default: dt.date) -> tuple[dt.date, str]:
@@ -211,14 +209,7 @@ class DuesImportForm(forms.Form):
     )
 
     def clean_upload(self):
-        upload = self.cleaned_data["upload"]
-        if Path(upload.name or "").suffix.lower() not in ALLOWED_SUFFIXES:
-            raise ValidationError(_("只能导入 .xlsx 或 .csv 文件。"))
-        try:
-            check_upload_size(upload.size)
-        except ImportFileError as exc:
-            raise ValidationError(exc.message) from exc
-        return upload
+        return clean_spreadsheet_upload(self.cleaned_data["upload"])
 
 
 class ImportConfirmForm(forms.Form):

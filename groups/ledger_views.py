@@ -72,6 +72,7 @@ from groups.selectors import (
     members_visible_to,
     roles_of,
 )
+from groups.view_helpers import branch_for, group_for
 from members.dues_importing import (
     DuesImportReport,
     dues_template_xlsx,
@@ -89,7 +90,7 @@ from members.selectors import (
     thought_report_statuses,
 )
 from members.services import DuesEntry, thought_report_record
-from partygroup.http import get_visible_or_404, require_perm
+from partygroup.http import errors_on, get_visible_or_404, require_perm
 from partygroup.months import add_months, month_label, month_start
 
 # Permissions, declared once (groups/permissions.py, members/permissions.py), used by name.
@@ -110,27 +111,6 @@ RECENT_REPORTS = 30
 MEMBER_PAYMENTS = 36
 MEMBER_REPORTS = 24
 BRANCHES_PER_PAGE = 50
-
-
-def _apply_errors(form, exc: ValidationError) -> None:
-    """A service's messages on the form: on a field the form has, else at the top."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
-def _group_for(request: HttpRequest, group_id: int, perm: str) -> PartyGroup:
-    group = get_visible_or_404(groups_visible_to(request.user), pk=group_id)
-    require_perm(request.user, perm, group)
-    return group
-
-
-def _branch_for(request: HttpRequest, branch_id: int, perm: str) -> Branch:
-    branch = get_visible_or_404(branches_visible_to(request.user), pk=branch_id)
-    require_perm(request.user, perm, branch)
-    return branch
 
 
 def _month_url(name: str, month: dt.date, **kwargs) -> str:
@@ -280,7 +260,7 @@ def _card_errors_note(formset) -> list[str]:
 def dues_month(request: HttpRequest, group_id: int) -> HttpResponse:
     """R-31: the group's roster of the month with each member's payment; the leader fills in those
     who paid and saves the whole month at once (nothing is saved when any card is wrong)."""
-    group = _group_for(request, group_id, VIEW_GROUP_LEDGER)
+    group = group_for(request, group_id, VIEW_GROUP_LEDGER)
     can_collect = request.user.has_perm(COLLECT_DUES, group)
     today = timezone.localdate()
     month = _month_from_query(request, today)
@@ -334,7 +314,7 @@ def dues_month(request: HttpRequest, group_id: int) -> HttpResponse:
 @require_GET
 def group_arrears(request: HttpRequest, group_id: int) -> HttpResponse:
     """R-31: the months each current member of the group has not paid (or paid in part)."""
-    group = _group_for(request, group_id, VIEW_GROUP_LEDGER)
+    group = group_for(request, group_id, VIEW_GROUP_LEDGER)
     members = list(current_members(group))
     arrears = group_dues_arrears(group)
     rows = [(m, arrears.get(m.pk)) for m in members]
@@ -359,7 +339,7 @@ def group_arrears(request: HttpRequest, group_id: int) -> HttpResponse:
 @require_GET
 def group_template(request: HttpRequest, group_id: int) -> HttpResponse:
     """The month's collection sheet of the group (.xlsx) to fill in and import."""
-    group = _group_for(request, group_id, COLLECT_DUES)
+    group = group_for(request, group_id, COLLECT_DUES)
     month = _month_from_query(request, timezone.localdate())
     first = month_start(month)
     members = list(group_members_during(group, first, add_months(first, 1)))
@@ -561,32 +541,32 @@ def _import_confirm(request: HttpRequest, scope: ImportScope) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def group_import(request: HttpRequest, group_id: int) -> HttpResponse:
-    return _import_preview(request, _group_scope(_group_for(request, group_id, COLLECT_DUES)))
+    return _import_preview(request, _group_scope(group_for(request, group_id, COLLECT_DUES)))
 
 
 @login_required
 @require_POST
 def group_import_confirm(request: HttpRequest, group_id: int) -> HttpResponse:
-    return _import_confirm(request, _group_scope(_group_for(request, group_id, COLLECT_DUES)))
+    return _import_confirm(request, _group_scope(group_for(request, group_id, COLLECT_DUES)))
 
 
 @login_required
 @require_http_methods(["GET", "POST"])
 def branch_import(request: HttpRequest, branch_id: int) -> HttpResponse:
-    return _import_preview(request, _branch_scope(_branch_for(request, branch_id, MANAGE_BRANCH)))
+    return _import_preview(request, _branch_scope(branch_for(request, branch_id, MANAGE_BRANCH)))
 
 
 @login_required
 @require_POST
 def branch_import_confirm(request: HttpRequest, branch_id: int) -> HttpResponse:
-    return _import_confirm(request, _branch_scope(_branch_for(request, branch_id, MANAGE_BRANCH)))
+    return _import_confirm(request, _branch_scope(branch_for(request, branch_id, MANAGE_BRANCH)))
 
 
 @login_required
 @require_GET
 def branch_template(request: HttpRequest, branch_id: int) -> HttpResponse:
     """The month's collection sheet of the whole branch: every member in the branch that month."""
-    branch = _branch_for(request, branch_id, MANAGE_BRANCH)
+    branch = branch_for(request, branch_id, MANAGE_BRANCH)
     month = _month_from_query(request, timezone.localdate())
     after = add_months(month, 1)
     members = list(
@@ -613,7 +593,7 @@ class ReportRow:
 def group_reports(request: HttpRequest, group_id: int) -> HttpResponse:
     """R-30: each current member's last report, the day the next one is due, overdue flags (monthly,
     at most quarterly; probationary members a written report every quarter), and recent reports."""
-    group = _group_for(request, group_id, VIEW_GROUP_LEDGER)
+    group = group_for(request, group_id, VIEW_GROUP_LEDGER)
     today = timezone.localdate()
     members = list(current_members(group, today))
     statuses = thought_report_statuses([m.pk for m in members], on=today) if members else {}
@@ -647,14 +627,14 @@ def group_reports(request: HttpRequest, group_id: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def report_record(request: HttpRequest, group_id: int) -> HttpResponse:
     """R-30: the leader records a report received from a current member of the group."""
-    group = _group_for(request, group_id, COLLECT_DUES)
+    group = group_for(request, group_id, COLLECT_DUES)
     today = timezone.localdate()
     members = current_members(group, today).select_related("unit")
     if request.method == "POST":
         form = ThoughtReportForm(request.POST, members=members)
         if form.is_valid():
             data = form.cleaned_data
-            try:
+            with errors_on(form):
                 report = thought_report_record(
                     member=data["member"],
                     received_on=data["received_on"],
@@ -664,9 +644,6 @@ def report_record(request: HttpRequest, group_id: int) -> HttpResponse:
                     period_end=data["period_end"],
                     by=request.user,
                 )
-            except ValidationError as exc:
-                _apply_errors(form, exc)
-            else:
                 messages.success(
                     request,
                     _("已登记“%(name)s”%(date)s的%(kind)s（R-30）。")
@@ -718,7 +695,7 @@ class GroupLedgerRow:
 def branch_overview(request: HttpRequest, branch_id: int) -> HttpResponse:
     """R-30/R-31 for the whole branch: per group this month's payments, arrears and overdue reports
     (a fixed number of queries whatever the number of groups and members)."""
-    branch = _branch_for(request, branch_id, VIEW_BRANCH)
+    branch = branch_for(request, branch_id, VIEW_BRANCH)
     today = timezone.localdate()
     month = month_start(today)
     groups = branch_groups_with_roster(branch, today)

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
@@ -41,7 +41,7 @@ from members.enums import PersonalField
 from members.models import Branch, Member, Unit, mask_id_number, mask_phone
 from members.resources import export_members
 from members.selectors import branches_visible_to
-from partygroup.http import client_ip, get_visible_or_404, require_perm
+from partygroup.http import client_ip, errors_on, get_visible_or_404, require_perm
 
 # Permissions, declared once (groups/permissions.py, members/permissions.py), used by name.
 VIEW_REGISTRY = "groups.view_member_registry"
@@ -56,17 +56,6 @@ HISTORY_LIMIT = 50
 REVEAL_CONTEXT = "党员详情页"
 MASKED_FIELDS = {"id_number": mask_id_number, "phone": mask_phone}
 HISTORY_TYPES = {"+": _("新建"), "~": _("修改"), "-": _("删除")}
-
-
-def _apply_errors(form, exc: ValidationError, aliases: dict[str, str] | None = None) -> None:
-    """A service's messages on the form: on a field the form has (or its alias), else at the top."""
-    aliases = aliases or {}
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            name = aliases.get(name, name)
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
 
 
 def _branch_from_query(request: HttpRequest) -> Branch | None:
@@ -339,16 +328,13 @@ def member_add(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = AddMemberForm(request.POST, instance=Member(branch=branch), branch=branch)
         if form.is_valid():
-            try:
+            with errors_on(form, {"member": None}):
                 member = group_services.member_add(
                     member=form.instance,
                     by=request.user,
                     group=form.cleaned_data["group"],
                     group_started_on=form.cleaned_data["started_on"],
                 )
-            except ValidationError as exc:
-                _apply_errors(form, exc, aliases={"member": None})
-            else:
                 messages.success(request, _("已新增党员“%(name)s”。") % {"name": member.name})
                 return redirect("registry:detail", pk=member.pk)
     else:
@@ -366,11 +352,8 @@ def member_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         form = MemberForm(request.POST, instance=member, branch=member.branch)
         if form.is_valid():
-            try:
+            with errors_on(form):
                 member_services.member_save(member=form.instance, by=request.user, reason="党员名册修改")
-            except ValidationError as exc:
-                _apply_errors(form, exc)
-            else:
                 messages.success(request, _("党员信息已保存。"))
                 return redirect("registry:detail", pk=member.pk)
     else:
@@ -397,16 +380,13 @@ def member_leave(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST":
         form = LeaveForm(request.POST)
         if form.is_valid():
-            try:
+            with errors_on(form):
                 group_services.member_leave(
                     member=member,
                     left_on=form.cleaned_data["left_on"],
                     reason=form.cleaned_data["reason"],
                     by=request.user,
                 )
-            except ValidationError as exc:
-                _apply_errors(form, exc)
-            else:
                 messages.success(request, _("“%(name)s”已离册。") % {"name": member.name})
                 return redirect("registry:detail", pk=member.pk)
     else:

@@ -57,16 +57,15 @@ from groups.models import GroupChange, GroupMembership, LeaderAppointment, Party
 from groups.selectors import (
     appointments_visible_to,
     group_changes_visible_to,
-    groups_visible_to,
     memberships_visible_to,
     roles_of,
 )
 from groups.split import check_proposal, split_accept, split_bounds, split_members, suggest_split_for_branch
+from groups.view_helpers import branch_for, group_for
 from members.enums import MemberState, MemberStatus
 from members.models import Branch, Member
-from members.selectors import branches_visible_to
 from partygroup.findings import Finding
-from partygroup.http import get_visible_or_404, require_perm
+from partygroup.http import errors_on, finding_messages, form_messages, get_visible_or_404, require_perm
 
 # Permissions, declared once in groups/permissions.py, used by name.
 VIEW_BRANCH = "groups.view_branch_groups"  # the branch committee and org staff of the subtree
@@ -79,28 +78,6 @@ ACKNOWLEDGE_CHANGE = "groups.acknowledge_group_change"
 
 PAGE_SIZE = 20
 GROUP_RULES = frozenset({"R-03", "R-04", "R-08", "R-24"})  # shown next to each group
-
-
-def _apply_errors(form: forms.Form, exc: ValidationError) -> None:
-    """Put a service's messages on the form: on a field the form has, else at the top."""
-    if hasattr(exc, "error_dict"):
-        for name, errors in exc.error_dict.items():
-            form.add_error(name if name in form.fields else None, errors)
-    else:
-        form.add_error(None, exc.messages)
-
-
-def _form_messages(request: HttpRequest, form: forms.Form) -> None:
-    """A refused small form (no page of its own): its errors as flash messages, labelled by field."""
-    for name, errors in form.errors.items():
-        label = form.fields[name].label if name in form.fields else ""
-        for error in errors:
-            messages.error(request, f"{label}：{error}" if label else error)
-
-
-def _finding_messages(request: HttpRequest, findings: list[Finding]) -> None:
-    for finding in findings:
-        messages.warning(request, f"{finding.message}（{finding.rule_id}，{finding.article}）")
 
 
 def _list_url(branch_id: int, name: str = "groups:list", **params) -> str:
@@ -160,12 +137,6 @@ def _is_dissolved(group: PartyGroup, on: dt.date) -> bool:
 # --- Fetch and authorise --------------------------------------------------------------------------
 
 
-def _branch_or_404(request: HttpRequest, branch_id, perm: str = VIEW_BRANCH) -> Branch:
-    branch = get_visible_or_404(branches_visible_to(request.user), pk=branch_id)
-    require_perm(request.user, perm, branch)
-    return branch
-
-
 def _branch_from_query(request: HttpRequest) -> Branch | HttpResponse:
     """``?branch=<id>``; without it, the one branch whose committee the user sits on (else 404)."""
     raw = request.GET.get("branch", "")
@@ -174,13 +145,7 @@ def _branch_from_query(request: HttpRequest) -> Branch | HttpResponse:
         if len(managed) == 1:
             return redirect(f"{request.path}?{urlencode({'branch': managed[0]})}")
         raise Http404(_("请指定党支部。"))
-    return _branch_or_404(request, raw)
-
-
-def _group_or_404(request: HttpRequest, pk: int, perm: str) -> PartyGroup:
-    group = get_visible_or_404(groups_visible_to(request.user), pk=pk)
-    require_perm(request.user, perm, group)
-    return group
+    return branch_for(request, raw, VIEW_BRANCH)
 
 
 # --- The branch's groups ---------------------------------------------------------------------------
@@ -236,13 +201,13 @@ def group_list(request: HttpRequest) -> HttpResponse:
 @require_POST
 def place_member(request: HttpRequest, branch_id: int) -> HttpResponse:
     """The list's quick "编入党小组" for a member in no group (R-09), through ``membership_start``."""
-    branch = _branch_or_404(request, branch_id, MANAGE_BRANCH)
+    branch = branch_for(request, branch_id, MANAGE_BRANCH)
     today = timezone.localdate()
     form = QuickPlaceForm(
         request.POST, candidates=_unplaced_members(branch, today), groups=_active_groups(branch, today)
     )
     if not form.is_valid():
-        _form_messages(request, form)
+        form_messages(request, form)
     else:
         member, group = form.cleaned_data["member"], form.cleaned_data["group"]
         try:
@@ -278,7 +243,7 @@ def group_create(request: HttpRequest) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
-        try:
+        with errors_on(form):
             group, findings = services.group_create(
                 branch=branch,
                 name=data["name"].strip(),
@@ -290,15 +255,12 @@ def group_create(request: HttpRequest) -> HttpResponse:
                 members=list(data["members"]),
                 summary=data["summary"].strip(),
             )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
             messages.success(
                 request,
                 _("已建立党小组“%(name)s”，编入党员%(count)s名；本决定待报上级党组织备案（R-05）。")
                 % {"name": group.name, "count": len(data["members"])},
             )
-            _finding_messages(request, findings)  # R-03/R-04/R-08 advisories while being set up
+            finding_messages(request, findings)  # R-03/R-04/R-08 advisories while being set up
             return redirect("groups:detail", pk=group.pk)
     return render(request, "groups/group_form.html", {"branch": branch, "form": form})
 
@@ -382,7 +344,7 @@ def _render_detail(request: HttpRequest, group: PartyGroup, **bound) -> HttpResp
 @login_required
 @require_GET
 def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    group = _group_or_404(request, pk, VIEW_GROUP)
+    group = group_for(request, pk, VIEW_GROUP)
     return _render_detail(request, group)
 
 
@@ -390,12 +352,12 @@ def group_detail(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def membership_place(request: HttpRequest, pk: int) -> HttpResponse:
     """Place a member who is in no group into this group (R-09 checked by ``membership_start``)."""
-    group = _group_or_404(request, pk, MANAGE_GROUP)
+    group = group_for(request, pk, MANAGE_GROUP)
     form = PlaceMemberForm(
         request.POST, candidates=_unplaced_members(group.branch, timezone.localdate()).order_by("name")
     )
     if form.is_valid():
-        try:
+        with errors_on(form):
             services.membership_start(
                 member=form.cleaned_data["member"],
                 group=group,
@@ -403,13 +365,10 @@ def membership_place(request: HttpRequest, pk: int) -> HttpResponse:
                 note=form.cleaned_data["note"],
                 by=request.user,
             )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
             messages.success(
                 request, _("已将“%(member)s”编入本党小组。") % {"member": form.cleaned_data["member"].name}
             )
-            _finding_messages(request, services.group_composition_findings(group))
+            finding_messages(request, services.group_composition_findings(group))
             return redirect("groups:detail", pk=group.pk)
     return _render_detail(request, group, place=form)
 
@@ -418,7 +377,7 @@ def membership_place(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def membership_move(request: HttpRequest, pk: int) -> HttpResponse:
     """R-06: members of this group move to another group; R-05: one branch decision, to be filed."""
-    group = _group_or_404(request, pk, MANAGE_GROUP)
+    group = group_for(request, pk, MANAGE_GROUP)
     today = timezone.localdate()
     roster = Member.objects.filter(
         pk__in=GroupMembership.objects.current(today).filter(group=group).values("member_id")
@@ -429,7 +388,7 @@ def membership_move(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         data = form.cleaned_data
         target = data["to_group"]
-        try:
+        with errors_on(form):
             _change, findings = services.group_adjust(
                 branch=group.branch,
                 moves=[(member, target) for member in data["members"]],
@@ -439,15 +398,12 @@ def membership_move(request: HttpRequest, pk: int) -> HttpResponse:
                 summary=form.summary_for(group),
                 by=request.user,
             )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
             messages.success(
                 request,
                 _("已将%(count)s名党员调整到党小组“%(target)s”；本次调整待报上级党组织备案（R-05）。")
                 % {"count": len(data["members"]), "target": target.name},
             )
-            _finding_messages(request, findings)
+            finding_messages(request, findings)
             return redirect("groups:detail", pk=group.pk)
     return _render_detail(request, group, move=form)
 
@@ -455,13 +411,13 @@ def membership_move(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def membership_end(request: HttpRequest, pk: int, membership_id: int) -> HttpResponse:
-    group = _group_or_404(request, pk, MANAGE_GROUP)
+    group = group_for(request, pk, MANAGE_GROUP)
     membership = get_visible_or_404(
         memberships_visible_to(request.user).filter(group=group, ended_on__isnull=True), pk=membership_id
     )
     form = EndMembershipForm(request.POST)
     if not form.is_valid():
-        _form_messages(request, form)
+        form_messages(request, form)
     else:
         try:
             services.membership_end(
@@ -482,7 +438,7 @@ def membership_end(request: HttpRequest, pk: int, membership_id: int) -> HttpRes
 @require_POST
 def leader_appoint(request: HttpRequest, pk: int) -> HttpResponse:
     """R-24 (hard, the service's message), R-25 attestations by the acting user, R-26 mode and term."""
-    group = _group_or_404(request, pk, APPOINT_LEADER)
+    group = group_for(request, pk, APPOINT_LEADER)
     today = timezone.localdate()
     roster = Member.objects.filter(
         pk__in=GroupMembership.objects.current(today).filter(group=group).values("member_id")
@@ -490,7 +446,7 @@ def leader_appoint(request: HttpRequest, pk: int) -> HttpResponse:
     form = AppointLeaderForm(request.POST, roster=roster)
     if form.is_valid():
         data = form.cleaned_data
-        try:
+        with errors_on(form):
             appointment = services.leader_appoint(
                 group=group,
                 member=data["member"],
@@ -505,9 +461,6 @@ def leader_appoint(request: HttpRequest, pk: int) -> HttpResponse:
                 attests_organising_ability=data["attests_organising_ability"],
                 attestation_note=data["attestation_note"].strip(),
             )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
             messages.success(
                 request,
                 _("已任命“%(member)s”为%(role)s。")
@@ -520,13 +473,13 @@ def leader_appoint(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def leader_end(request: HttpRequest, pk: int, appointment_id: int) -> HttpResponse:
-    group = _group_or_404(request, pk, APPOINT_LEADER)
+    group = group_for(request, pk, APPOINT_LEADER)
     appointment = get_visible_or_404(
         appointments_visible_to(request.user).filter(group=group, ended_on__isnull=True), pk=appointment_id
     )
     form = EndAppointmentForm(request.POST)
     if not form.is_valid():
-        _form_messages(request, form)
+        form_messages(request, form)
     else:
         try:
             services.leader_end(
@@ -551,11 +504,11 @@ def leader_end(request: HttpRequest, pk: int, appointment_id: int) -> HttpRespon
 @require_POST
 def group_dissolve(request: HttpRequest, pk: int) -> HttpResponse:
     """R-05: dissolve the group (its memberships and appointments end that day); to be filed."""
-    group = _group_or_404(request, pk, MANAGE_GROUP)
+    group = group_for(request, pk, MANAGE_GROUP)
     form = DissolveForm(request.POST)
     if form.is_valid():
         data = form.cleaned_data
-        try:
+        with errors_on(form):
             services.group_dissolve(
                 group=group,
                 dissolved_on=data["dissolved_on"],
@@ -564,9 +517,6 @@ def group_dissolve(request: HttpRequest, pk: int) -> HttpResponse:
                 summary=data["summary"].strip(),
                 by=request.user,
             )
-        except ValidationError as exc:
-            _apply_errors(form, exc)
-        else:
             messages.success(
                 request,
                 _("党小组“%(name)s”已撤销；本决定待报上级党组织备案（R-05）。") % {"name": group.name},
@@ -618,7 +568,7 @@ def _change_action(
     request: HttpRequest, change: GroupChange, form: forms.Form, action, success
 ) -> HttpResponse:
     if not form.is_valid():
-        _form_messages(request, form)
+        form_messages(request, form)
     else:
         try:
             action(**form.cleaned_data)
@@ -733,7 +683,7 @@ def _split_context(request, branch, *, members, rule_set, draft, errors, notes, 
 def split(request: HttpRequest, branch_id: int) -> HttpResponse:
     """GET: the suggestion (optionally for k groups). POST: re-check an adjusted proposal (plain or
     htmx: ``op=check`` / ``add_group`` / ``remove-<i>``), or accept it (``op=accept``)."""
-    branch = _branch_or_404(request, branch_id)
+    branch = branch_for(request, branch_id, VIEW_BRANCH)
     rule_set = branch.organisation.effective_rule_set()
     if request.method == "POST":
         require_perm(request.user, MANAGE_BRANCH, branch)
@@ -801,7 +751,7 @@ def _split_post(request: HttpRequest, branch: Branch, rule_set) -> HttpResponse:
                 )
                 % {"count": len(done.groups), "dissolved": len(done.dissolved)},
             )
-            _finding_messages(request, done.findings)
+            finding_messages(request, done.findings)
             return redirect(_list_url(branch.pk))
     errors = check_proposal(members, draft.proposal(), rule_set=rule_set)
     context = _split_context(

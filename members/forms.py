@@ -15,6 +15,18 @@ from members.models import Branch
 ALLOWED_SUFFIXES = (".xlsx", ".csv")
 
 
+def clean_spreadsheet_upload(upload):
+    """An uploaded file to import (the members list, a month's dues): only .xlsx or .csv, and not
+    larger than the import limit (``check_upload_size``); else a ``ValidationError`` in Chinese."""
+    if Path(upload.name or "").suffix.lower() not in ALLOWED_SUFFIXES:
+        raise ValidationError(_("只能导入 .xlsx 或 .csv 文件。"))
+    try:
+        check_upload_size(upload.size)
+    except ImportFileError as exc:
+        raise ValidationError(exc.message) from exc
+    return upload
+
+
 class MemberImportForm(ImportForm):
     branch = forms.ModelChoiceField(
         label=_("导入到党支部"),
@@ -29,14 +41,7 @@ class MemberImportForm(ImportForm):
         self.fields["import_file"].label = _("党员名单文件（.xlsx 或 .csv）")
 
     def clean_import_file(self):
-        upload = self.cleaned_data["import_file"]
-        if Path(upload.name or "").suffix.lower() not in ALLOWED_SUFFIXES:
-            raise ValidationError(_("只能导入 .xlsx 或 .csv 文件。"))
-        try:
-            check_upload_size(upload.size)
-        except ImportFileError as exc:
-            raise ValidationError(exc.message) from exc
-        return upload
+        return clean_spreadsheet_upload(self.cleaned_data["import_file"])
 
 
 class MemberConfirmImportForm(ConfirmImportForm):

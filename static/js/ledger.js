@@ -1,7 +1,7 @@
 /* Ledger pages (dues R-31, thought reports R-30). No inline scripts (CSP); the pages work without it.
    - "交齐" on a member's card copies the amount due into the amount paid; "全部按应交金额交齐"
      does so for every card whose amount paid is still empty.
-   - A form marked data-submit-once cannot be sent twice by a double tap on a phone. */
+   A form marked data-submit-once cannot be sent twice (app.js, loaded on every page). */
 (function () {
   "use strict";
 
@@ -40,32 +40,6 @@
     var form = button.closest("form");
     (form || document).querySelectorAll(".ledger-card").forEach(function (card) {
       fill(card, true);
-    });
-  });
-
-  document.addEventListener("submit", function (event) {
-    var form = event.target;
-    if (!form.matches || !form.matches("form[data-submit-once]")) {
-      return;
-    }
-    if (form.classList.contains("is-busy")) {
-      event.preventDefault();
-      return;
-    }
-    window.setTimeout(function () {
-      form.classList.add("is-busy");
-      form.querySelectorAll("button[type=submit]").forEach(function (button) {
-        button.disabled = true;
-      });
-    }, 0);
-  });
-
-  window.addEventListener("pageshow", function () {
-    document.querySelectorAll("form[data-submit-once].is-busy").forEach(function (form) {
-      form.classList.remove("is-busy");
-      form.querySelectorAll("button[type=submit]").forEach(function (button) {
-        button.disabled = false;
-      });
     });
   });
 })();

@@ -1,0 +1,59 @@
+"""Tests of partygroup/http.py's form helpers: a service's refusal (``ValidationError``) shown on the
+form — on the field it names (or its alias), else at the top — and nothing after the refused call."""
+
+from __future__ import annotations
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+from partygroup.http import apply_errors, errors_on
+
+
+class _Form(forms.Form):
+    member = forms.CharField(required=False)
+    note = forms.CharField(required=False)
+
+
+def _bound() -> _Form:
+    form = _Form({"member": "x", "note": ""})
+    assert form.is_valid()
+    return form
+
+
+def test_apply_errors_puts_field_errors_on_fields_and_the_rest_on_top():
+    form = _bound()
+    apply_errors(form, ValidationError({"note": "备注有误。", "year": "年度有误。"}))
+    assert form.errors == {"note": ["备注有误。"], "__all__": ["年度有误。"]}
+
+
+def test_apply_errors_alias_none_sends_a_field_error_to_top():
+    form = _bound()
+    apply_errors(form, ValidationError({"member": "该党员已离开。"}), aliases={"member": None})
+    assert form.errors == {"__all__": ["该党员已离开。"]}
+
+
+def test_apply_errors_plain_messages_go_to_top():
+    form = _bound()
+    apply_errors(form, ValidationError(["第一条。", "第二条。"]))
+    assert form.non_field_errors() == ["第一条。", "第二条。"]
+
+
+def test_errors_on_catches_the_refusal_and_skips_the_rest_of_the_block():
+    form = _bound()
+    done = []
+    with errors_on(form):
+        raise ValidationError({"note": "备注有误。"})
+        done.append("redirect")  # pragma: no cover - never reached
+    assert done == []
+    assert form.errors == {"note": ["备注有误。"]}
+    assert not form.is_valid()
+
+
+def test_errors_on_runs_the_whole_block_when_the_service_accepts():
+    form = _bound()
+    done = []
+    with errors_on(form):
+        done.append("saved")
+        done.append("redirect")
+    assert done == ["saved", "redirect"]
+    assert form.errors == {}
