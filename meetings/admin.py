@@ -9,6 +9,9 @@
   apply); attendance, agenda items, decided matters, transitions and notices are shown read-only.
 - An ARCHIVED meeting and everything attached to it is read-only for everyone, superusers included
   (R-12): no change, no delete, no history revert. Corrections are addenda (``services.addendum_add``).
+- The annual work reports (R-34) and their workflow steps are written by ``meetings.annual_report``
+  only (drafted, submitted, returned, archived on the report pages): shown here read-only, scoped by
+  ``annual_reports_visible_to``.
 - Only a draft meeting may be deleted (one that never reached the branch); the bulk delete action is
   removed so a changelist selection can never delete an archived record.
 """
@@ -23,12 +26,15 @@ from simple_history.admin import SimpleHistoryAdmin
 
 from groups.selectors import groups_visible_to
 from meetings import services
+from meetings.annual_report import annual_reports_visible_to
 from meetings.enums import EDITABLE_REQUEST_STATES, MeetingState
 from meetings.models import (
     ActionItem,
     AgendaItem,
     AnnualPlan,
     AnnualPlanItem,
+    AnnualReport,
+    AnnualReportTransition,
     Attendance,
     CultivationOpinion,
     Meeting,
@@ -39,48 +45,7 @@ from meetings.models import (
     Talk,
 )
 from meetings.selectors import cultivation_opinions_visible_to, meetings_visible_to, talks_visible_to
-from partygroup.admin import ScopedAdminMixin
-
-
-class ReadOnlyInline(admin.TabularInline):
-    """Children written by the services: shown, never added, changed or deleted here."""
-
-    extra = 0
-    can_delete = False
-    show_change_link = False
-
-    def get_readonly_fields(self, request, obj=None):
-        return self.fields or [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-
-class ReadOnlyAdminMixin:
-    """A scoped admin that only shows (no add, change, delete or revert)."""
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
-    def revert_disabled(self, request, obj=None):
-        return True
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method == "POST":  # a revert would bypass the services
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
+from partygroup.admin import NoRevertMixin, ReadOnlyAdminMixin, ReadOnlyInline, ScopedAdminMixin
 
 
 class AttendanceInline(ReadOnlyInline):
@@ -142,7 +107,7 @@ class MeetingRequestForm(forms.ModelForm):
 
 
 @admin.register(Meeting)
-class MeetingAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
+class MeetingAdmin(NoRevertMixin, ScopedAdminMixin, SimpleHistoryAdmin):
     scope_selector = staticmethod(meetings_visible_to)
     change_rule = "meetings.edit_meeting"
     form = MeetingRequestForm
@@ -204,14 +169,6 @@ class MeetingAdmin(ScopedAdminMixin, SimpleHistoryAdmin):
         if obj is not None and obj.state != MeetingState.DRAFT:
             return False  # only a draft that never reached the branch; never an archived record
         return super().has_delete_permission(request, obj)
-
-    def revert_disabled(self, request, obj=None):
-        return True
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method == "POST":  # a revert would bypass the workflow and R-12
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
 
     def save_model(self, request, obj, form, change):
         if not getattr(form, "saved_by_service", False):  # pragma: no cover - the form always saves
@@ -275,3 +232,61 @@ class CultivationOpinionAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, SimpleHistor
     list_select_related = ["candidate", "meeting", "meeting__group", "recorded_by"]
     list_filter = ["recommendation", "proposed_stage"]
     search_fields = ["candidate__name", "meeting__title"]
+
+
+# --- The annual work report (R-34) ------------------------------------------------------------------
+class AnnualReportTransitionInline(ReadOnlyInline):
+    model = AnnualReportTransition
+    fields = ["action", "from_state", "to_state", "by", "at", "comment"]
+    select_related = ("by",)
+
+
+@admin.register(AnnualReport)
+class AnnualReportAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, SimpleHistoryAdmin):
+    """R-34: the groups' annual work reports, read-only (the leader drafts and submits, the branch
+    returns or archives them on the report pages through ``meetings.annual_report``)."""
+
+    scope_selector = staticmethod(annual_reports_visible_to)
+    list_display = [
+        "group",
+        "branch_name",
+        "year",
+        "state",
+        "archive_number",
+        "snapshot_at",
+        "created_by",
+        "updated_at",
+    ]
+    list_filter = ["year", "state"]
+    list_select_related = ["group", "group__branch", "created_by"]
+    search_fields = ["group__name", "archive_number"]
+    fields = [
+        "group",
+        "year",
+        "state",
+        "basic_situation",
+        "main_work",
+        "problems",
+        "next_year_plans",
+        "snapshot_at",
+        "archive_number",
+        "archived_at",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+    inlines = [AnnualReportTransitionInline]
+
+    @admin.display(description=_("党支部"), ordering="group__branch__name")
+    def branch_name(self, obj):
+        return obj.group.branch.name
+
+
+@admin.register(AnnualReportTransition)
+class AnnualReportTransitionAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    scope_selector = staticmethod(annual_reports_visible_to)
+    scope_lookup = "report"
+    list_display = ["report", "action", "from_state", "to_state", "by", "at", "comment"]
+    list_select_related = ["report", "report__group", "by"]
+    list_filter = ["action", "report__year", "to_state"]
+    search_fields = ["report__group__name"]

@@ -42,7 +42,7 @@ import bisect
 import datetime as dt
 import types
 import typing
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, fields, is_dataclass
 from decimal import Decimal
@@ -100,13 +100,11 @@ def ratio(present: int, expected: int) -> float | None:
 
 
 # --- The data ----------------------------------------------------------------------------------------
-@dataclass(frozen=True)
-class MonthFigures:
-    month: int  # 1 … 12
-    meetings_held: int  # meetings of every kind held in the month
-    group_meetings_held: int  # 党小组会 (R-10)
-    present: int  # members present at the month's group meetings (within their membership)
-    expected: int  # members expected at them
+class _Rate:
+    """The attendance rate of a row's ``present`` / ``expected`` counts (R-34)."""
+
+    present: int
+    expected: int
 
     @property
     def rate(self) -> float | None:
@@ -115,6 +113,15 @@ class MonthFigures:
     @property
     def rate_label(self) -> str:
         return ratio_label(self.present, self.expected)
+
+
+@dataclass(frozen=True)
+class MonthFigures(_Rate):
+    month: int  # 1 … 12
+    meetings_held: int  # meetings of every kind held in the month
+    group_meetings_held: int  # 党小组会 (R-10)
+    present: int  # members present at the month's group meetings (within their membership)
+    expected: int  # members expected at them
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,7 @@ class LabelCount:
 
 
 @dataclass(frozen=True)
-class MemberAttendance:
+class MemberAttendance(_Rate):
     member_id: int
     name: str
     periods: str  # the member's time in the group within the year: "01-01至12-31"
@@ -133,14 +140,6 @@ class MemberAttendance:
     expected: int
     is_leading_cadre: bool = False
     post: str = ""
-
-    @property
-    def rate(self) -> float | None:
-        return ratio(self.present, self.expected)
-
-    @property
-    def rate_label(self) -> str:
-        return ratio_label(self.present, self.expected)
 
 
 @dataclass(frozen=True)
@@ -508,6 +507,14 @@ def annual_report_data_many(
     ):
         meetings[group_id].append((meeting_id, kind, held_on, title))
 
+    # The rows of the groups' meetings held in the year (attendance, agenda items, matters, results).
+    held_in_year = Q(
+        meeting__group_id__in=ids,
+        meeting__state__in=held,
+        meeting__held_on__gte=first,
+        meeting__held_on__lt=end,
+    )
+
     # R-34: present at a held group meeting within one of the member's ranges for this group.
     covering = GroupMembership.objects.filter(
         member_id=OuterRef("member_id"),
@@ -515,13 +522,10 @@ def annual_report_data_many(
         started_on__lte=OuterRef("meeting__held_on"),
     ).filter(Q(ended_on__isnull=True) | Q(ended_on__gt=OuterRef("meeting__held_on")))
     present_rows = Attendance.objects.filter(
+        held_in_year,
         role=AttendanceRole.PRESENT,
         member__isnull=False,
-        meeting__group_id__in=ids,
         meeting__kind=MeetingKind.GROUP_MEETING,
-        meeting__state__in=held,
-        meeting__held_on__gte=first,
-        meeting__held_on__lt=end,
     ).filter(Exists(covering))
     present_by_member: dict[tuple[int, int], int] = {
         (group_id, member_id): n
@@ -541,12 +545,7 @@ def annual_report_data_many(
 
     topics: dict[int, list[TopicRow]] = defaultdict(list)
     for group_id, held_on, kind, meeting_title, title, category in (
-        AgendaItem.objects.filter(
-            meeting__group_id__in=ids,
-            meeting__state__in=held,
-            meeting__held_on__gte=first,
-            meeting__held_on__lt=end,
-        )
+        AgendaItem.objects.filter(held_in_year)
         .values_list(
             "meeting__group_id", "meeting__held_on", "meeting__kind", "meeting__title", "title", "category"
         )
@@ -565,12 +564,7 @@ def annual_report_data_many(
 
     actions: dict[int, list[tuple[str, str, dt.date, str, dt.date | None]]] = defaultdict(list)
     for group_id, description, owner, due_on, status, completed_on in (
-        ActionItem.objects.filter(
-            meeting__group_id__in=ids,
-            meeting__state__in=held,
-            meeting__held_on__gte=first,
-            meeting__held_on__lt=end,
-        )
+        ActionItem.objects.filter(held_in_year)
         .values_list("meeting__group_id", "description", "owner__name", "due_on", "status", "completed_on")
         .order_by("meeting__group_id", "due_on", "pk")
     ):
@@ -586,13 +580,7 @@ def annual_report_data_many(
 
     evaluations: dict[int, list[tuple[int, dt.date, str, str]]] = defaultdict(list)
     for group_id, meeting_id, held_on, name, grade in (
-        EvaluationResult.objects.filter(
-            meeting__group_id__in=ids,
-            meeting__kind=MeetingKind.EVALUATION,
-            meeting__state__in=held,
-            meeting__held_on__gte=first,
-            meeting__held_on__lt=end,
-        )
+        EvaluationResult.objects.filter(held_in_year, meeting__kind=MeetingKind.EVALUATION)
         .values_list("meeting__group_id", "meeting_id", "meeting__held_on", "member__name", "peer_result")
         .order_by("meeting__group_id", "meeting__held_on", "member__name", "pk")
     ):
@@ -686,6 +674,15 @@ def annual_report_data_many(
     return result
 
 
+def _label_counts(choices, counts: Counter[str], *, with_zero: bool = False) -> tuple[LabelCount, ...]:
+    """One ``LabelCount`` per choice in the choices' order; without ``with_zero`` only those counted."""
+    return tuple(
+        LabelCount(choice.value, str(choice.label), counts[choice.value])
+        for choice in choices
+        if with_zero or counts[choice.value]
+    )
+
+
 def _label(choices, value: str) -> str:
     try:
         return str(choices(value).label)
@@ -735,7 +732,7 @@ def _group_data(
     held_per_month = [0] * 13
     group_per_month = [0] * 13
     expected_per_month = [0] * 13
-    kind_counts: dict[str, int] = defaultdict(int)
+    kind_counts: Counter[str] = Counter()
     for _pk, kind, day, _title in meetings:
         held_per_month[day.month] += 1
         kind_counts[kind] += 1
@@ -752,9 +749,7 @@ def _group_data(
         )
         for month in range(1, 13)
     )
-    kinds = tuple(
-        LabelCount(kind.value, str(kind.label), kind_counts.get(kind.value, 0)) for kind in MeetingKind
-    )
+    kinds = _label_counts(MeetingKind, kind_counts, with_zero=True)
 
     attendance = []
     for ms in people:
@@ -774,14 +769,7 @@ def _group_data(
             )
         )
 
-    category_counts: dict[str, int] = defaultdict(int)
-    for topic in topics:
-        category_counts[topic.category] += 1
-    topic_categories = tuple(
-        LabelCount(c.value, str(c.label), category_counts[c.value])
-        for c in TopicCategory
-        if category_counts[c.value]
-    )
+    topic_categories = _label_counts(TopicCategory, Counter(topic.category for topic in topics))
 
     done = ActionItemStatus.DONE
     action_summary = ActionSummary(
@@ -805,20 +793,13 @@ def _group_data(
         not_covered=tuple(ms[0].name for ms in people if ms[0].member_id not in covered),
     )
 
-    grade_counts: dict[str, int] = defaultdict(int)
-    for _m, _d, _n, grade in evaluations:
-        grade_counts[grade] += 1
     evaluation_summary = EvaluationSummary(
         meetings=len({meeting_id for meeting_id, *_rest in evaluations}),
         results=tuple(
             EvaluationRow(held_on=day, name=n, grade=g, grade_label=_label(EvaluationGrade, g))
             for _m, day, n, g in evaluations
         ),
-        grade_counts=tuple(
-            LabelCount(g.value, str(g.label), grade_counts[g.value])
-            for g in EvaluationGrade
-            if grade_counts[g.value]
-        ),
+        grade_counts=_label_counts(EvaluationGrade, Counter(grade for _m, _d, _n, grade in evaluations)),
     )
 
     dues_rows = []
@@ -882,9 +863,6 @@ def _group_data(
                 entered_in_year=entered,
             )
         )
-    stage_counts: dict[str, int] = defaultdict(int)
-    for candidate in candidates:
-        stage_counts[candidate.stage] += 1
     probationary = []
     for ms in people:
         member = ms[0]
@@ -901,11 +879,7 @@ def _group_data(
             )
     cultivation = CultivationSummary(
         candidates=tuple(candidates),
-        stage_counts=tuple(
-            LabelCount(s.value, str(s.label), stage_counts[s.value])
-            for s in CultivationStageKind
-            if stage_counts[s.value]
-        ),
+        stage_counts=_label_counts(CultivationStageKind, Counter(c.stage for c in candidates)),
         opinions=opinions,
         probationary=tuple(probationary),
     )

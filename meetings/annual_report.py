@@ -46,19 +46,13 @@ from meetings.annual_enums import (
 )
 from meetings.annual_pdf import render_annual_report_pdf
 from meetings.models import AnnualReport, AnnualReportTransition
+from meetings.selectors import group_scope_q
 from partygroup.audit import audited_save
 
 NARRATIVE_FIELDS = tuple(name for name, _heading in NARRATIVE_SECTIONS)
 
 
 # --- Reads ----------------------------------------------------------------------------------------------
-def _org_q(paths: tuple[str, ...], prefix: str) -> Q:
-    q = Q(pk__in=[])
-    for path in paths:
-        q |= Q(**{f"{prefix}path__startswith": path})
-    return q
-
-
 def annual_reports_visible_to(user) -> QuerySet[AnnualReport]:
     """Org staff: their subtree; the branch committee: the branch; leaders: their groups; a plain
     member: the ARCHIVED reports of their own current group; anyone else: nothing."""
@@ -66,9 +60,7 @@ def annual_reports_visible_to(user) -> QuerySet[AnnualReport]:
     qs = AnnualReport.objects.select_related("group", "group__branch", "group__branch__organisation")
     if roles.is_superuser:
         return qs
-    q = _org_q(roles.org_paths, "group__branch__organisation__")
-    q |= Q(group__branch_id__in=sorted(roles.committee_branch_ids))
-    q |= Q(group_id__in=sorted(roles.led_group_ids))
+    q = group_scope_q(roles, "group__")
     if roles.own_group_id:
         q |= Q(group_id=roles.own_group_id, state=AnnualReportState.ARCHIVED)
     return qs.filter(q)

@@ -48,9 +48,8 @@ from meetings.annual_pdf import (
     report_figures,
     report_title,
 )
-from meetings.forms import CommentForm
 from meetings.models import AnnualReport, AnnualReportTransition
-from meetings.views import apply_errors
+from meetings.views import apply_errors, flash_outcome, posted_comment
 from members.selectors import branches_visible_to
 from partygroup.http import get_visible_or_404, require_perm
 from partygroup.pdf import CJKFontMissingError, render_pdf
@@ -240,6 +239,11 @@ def report_edit(request: HttpRequest, group_id: int, year: int) -> HttpResponse:
     )
 
 
+def _report_step(*, report: AnnualReport, action: str, by, comment: str) -> str:
+    service.annual_report_transition(report=report, action=action, by=by, comment=comment)
+    return str(SUCCESS_MESSAGES[action])
+
+
 @login_required
 @require_POST
 def report_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
@@ -249,21 +253,11 @@ def report_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404(_("未知的操作。"))
     report = get_visible_or_404(service.annual_reports_visible_to(request.user), pk=pk)
     require_perm(request.user, ACTOR_PERMS[transition.actor], report)
-    form = CommentForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-    else:
-        try:
-            service.annual_report_transition(
-                report=report, action=action, by=request.user, comment=form.cleaned_data["comment"]
-            )
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, SUCCESS_MESSAGES[action])
+    comment = posted_comment(request)
+    if comment is not None:
+        flash_outcome(
+            request, lambda: _report_step(report=report, action=action, by=request.user, comment=comment)
+        )
     return redirect("annual:detail", group_id=report.group_id, year=report.year)
 
 

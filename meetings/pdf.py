@@ -18,7 +18,6 @@ import datetime as dt
 import re
 from typing import Any
 
-from django.db.models import Prefetch
 from django.template.loader import render_to_string
 from django.utils import timezone
 from django.utils.http import content_disposition_header
@@ -27,7 +26,8 @@ from django.utils.translation import gettext as _
 from groups.enums import LeaderRole
 from groups.models import LeaderAppointment
 from meetings.enums import AttendanceRole, MeetingKind, MeetingState
-from meetings.models import ActionFollowUp, ActionItem, AgendaItem, Attendance, Meeting, Minutes, Speech
+from meetings.models import Meeting, Minutes
+from meetings.selectors import with_full_record
 from partygroup.pdf import StaticOnlyURLFetcher, render_pdf
 
 TEMPLATE = "meetings/pdf/minutes.html"
@@ -74,38 +74,7 @@ def has_printable_minutes(meeting: Meeting) -> bool:
 
 def _load(meeting_id: int) -> Meeting:
     """The meeting with everything the minutes print, in a fixed number of queries."""
-    return (
-        Meeting.objects.select_related(
-            "group",
-            "group__branch",
-            "minutes",
-            "minutes__host",
-            "minutes__recorder",
-            "life_record",
-        )
-        .prefetch_related(
-            Prefetch("attendances", queryset=Attendance.objects.select_related("member").order_by("pk")),
-            Prefetch(
-                "agenda_items",
-                queryset=AgendaItem.objects.order_by("number").prefetch_related(
-                    Prefetch("speeches", queryset=Speech.objects.select_related("speaker").order_by("order"))
-                ),
-            ),
-            Prefetch(
-                "action_items",
-                queryset=ActionItem.objects.select_related("owner", "agenda_item").order_by("pk"),
-            ),
-            Prefetch(
-                "follow_ups",
-                queryset=ActionFollowUp.objects.select_related(
-                    "action_item", "action_item__owner", "action_item__meeting"
-                ).order_by("pk"),
-            ),
-            "evaluations__member",
-            "addenda",
-        )
-        .get(pk=meeting_id)
-    )
+    return with_full_record(Meeting.objects.all(), with_addenda=True).get(pk=meeting_id)
 
 
 def _host_role(meeting: Meeting, minutes: Minutes) -> str:

@@ -58,25 +58,19 @@ from meetings.forms import (
     prefill_agenda,
 )
 from meetings.models import (
-    ActionFollowUp,
-    ActionItem,
-    AgendaItem,
     AnnualPlan,
     AnnualPlanItem,
-    Attendance,
-    EvaluationResult,
     Meeting,
-    MeetingAddendum,
     MeetingNotice,
     MeetingTransition,
     NoticeRecipient,
-    Speech,
 )
 from meetings.selectors import (
     cultivation_opinions_visible_to,
     meetings_visible_to,
     roster_on,
     talks_visible_to,
+    with_full_record,
 )
 from members.enums import MemberState
 from members.models import Member
@@ -132,6 +126,39 @@ def apply_errors(form, exc: ValidationError) -> None:
             form.add_error(name if name in form.fields else None, errors)
     else:
         form.add_error(None, exc.messages)
+
+
+def posted_comment(request: HttpRequest) -> str | None:
+    """The comment of a workflow step's POST (``CommentForm``), or None with its errors flashed."""
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        return form.cleaned_data["comment"]
+    for errors in form.errors.values():
+        for error in errors:
+            messages.error(request, error)
+    return None
+
+
+def flash_outcome(request: HttpRequest, step: Callable[[], str]) -> bool:
+    """Run a workflow step (a service call returning its success message) and flash the message, or
+    each reason of the service's refusal (``ValidationError``: nothing saved). True when it was taken."""
+    try:
+        text = step()
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return False
+    messages.success(request, text)
+    return True
+
+
+def meeting_step(*, meeting: Meeting, action: str, by, comment: str = "") -> str:
+    """One step of the meeting's workflow — the notify step sends the notice too (R-11) — and its
+    success message (for the notify step: who was reached by e-mail)."""
+    if action == Action.NOTIFY:
+        return notice_message(services.meeting_notify(meeting=meeting, by=by, comment=comment))
+    services.meeting_transition(meeting=meeting, action=action, by=by, comment=comment)
+    return str(SUCCESS_MESSAGES[action])
 
 
 def _year_or_404(year: int) -> int:
@@ -276,45 +303,13 @@ def meeting_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _detail_queryset(user):
+    """The detail page's meeting: the full record with the addenda, its workflow steps and notices."""
     return (
-        meetings_visible_to(user)
-        .select_related(
-            "group",
-            "group__branch",
-            "group__branch__organisation",
-            "created_by",
-            "minutes",
-            "minutes__host",
-            "minutes__recorder",
-            "life_record",
-        )
+        with_full_record(meetings_visible_to(user), actions_by=("due_on", "id"), with_addenda=True)
+        .select_related("created_by")
         .prefetch_related(
             Prefetch(
                 "transitions", queryset=MeetingTransition.objects.select_related("by").order_by("at", "id")
-            ),
-            Prefetch("attendances", queryset=Attendance.objects.select_related("member").order_by("id")),
-            Prefetch(
-                "agenda_items",
-                queryset=AgendaItem.objects.order_by("number").prefetch_related(
-                    Prefetch("speeches", queryset=Speech.objects.select_related("speaker").order_by("order"))
-                ),
-            ),
-            Prefetch(
-                "action_items",
-                queryset=ActionItem.objects.select_related("owner", "agenda_item").order_by("due_on", "id"),
-            ),
-            Prefetch(
-                "follow_ups",
-                queryset=ActionFollowUp.objects.select_related(
-                    "action_item", "action_item__owner", "action_item__meeting"
-                ).order_by("id"),
-            ),
-            Prefetch(
-                "evaluations",
-                queryset=EvaluationResult.objects.select_related("member").order_by("member__name"),
-            ),
-            Prefetch(
-                "addenda", queryset=MeetingAddendum.objects.select_related("created_by").order_by("number")
             ),
             Prefetch(
                 "notices",
@@ -468,26 +463,11 @@ def meeting_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404(_("未知的操作。"))
     meeting = get_visible_or_404(meetings_visible_to(request.user).select_related("group"), pk=pk)
     require_perm(request.user, ACTOR_PERMS[transition.actor], meeting)
-    form = CommentForm(request.POST)
-    if not form.is_valid():
-        for errors in form.errors.values():
-            for error in errors:
-                messages.error(request, error)
-    else:
-        comment = form.cleaned_data["comment"]
-        try:
-            if action == Action.NOTIFY:
-                notice = services.meeting_notify(meeting=meeting, by=request.user, comment=comment)
-            else:
-                services.meeting_transition(meeting=meeting, action=action, by=request.user, comment=comment)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            if action == Action.NOTIFY:
-                messages.success(request, notice_message(notice))
-            else:
-                messages.success(request, SUCCESS_MESSAGES[action])
+    comment = posted_comment(request)
+    if comment is not None:
+        flash_outcome(
+            request, lambda: meeting_step(meeting=meeting, action=action, by=request.user, comment=comment)
+        )
     if request.htmx:
         meeting = get_visible_or_404(_detail_queryset(request.user), pk=pk)
         return render(request, "meetings/_meeting_main.html", _detail_context(request, meeting))
@@ -498,38 +478,7 @@ def meeting_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 
 
 def minutes_queryset(user):
-    return (
-        meetings_visible_to(user)
-        .select_related(
-            "group",
-            "group__branch",
-            "group__branch__organisation",
-            "minutes",
-            "minutes__host",
-            "minutes__recorder",
-            "life_record",
-        )
-        .prefetch_related(
-            Prefetch("attendances", queryset=Attendance.objects.select_related("member").order_by("id")),
-            Prefetch(
-                "agenda_items",
-                queryset=AgendaItem.objects.order_by("number").prefetch_related(
-                    Prefetch("speeches", queryset=Speech.objects.select_related("speaker").order_by("order"))
-                ),
-            ),
-            Prefetch(
-                "action_items",
-                queryset=ActionItem.objects.select_related("owner", "agenda_item").order_by("id"),
-            ),
-            Prefetch(
-                "follow_ups",
-                queryset=ActionFollowUp.objects.select_related(
-                    "action_item", "action_item__owner", "action_item__meeting"
-                ),
-            ),
-            Prefetch("evaluations", queryset=EvaluationResult.objects.select_related("member")),
-        )
-    )
+    return with_full_record(meetings_visible_to(user))
 
 
 def _minutes_entry(request: HttpRequest, meeting: Meeting, data=None) -> MinutesEntry:

@@ -57,11 +57,11 @@ from meetings.views import (
     EDIT_MEETING,
     LEAD_GROUP,
     LEAD_MEETING,
-    SUCCESS_MESSAGES,
     apply_errors,
+    flash_outcome,
+    meeting_step,
     minutes_page,
     minutes_queryset,
-    notice_message,
 )
 from partygroup.findings import Finding, sharing, sort_findings
 from partygroup.http import get_visible_or_404, require_perm
@@ -402,17 +402,7 @@ def meeting_action(request: HttpRequest, pk: int, action: str) -> HttpResponse:
         raise Http404(_("未知的操作。"))
     meeting = get_visible_or_404(meetings_visible_to(request.user), pk=pk)
     require_perm(request.user, LEAD_MEETING, meeting)
-    try:
-        if action == Action.NOTIFY:
-            notice = services.meeting_notify(meeting=meeting, by=request.user)
-        else:
-            services.meeting_transition(meeting=meeting, action=action, by=request.user)
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-    else:
-        text = notice_message(notice) if action == Action.NOTIFY else SUCCESS_MESSAGES[action]
-        messages.success(request, text)
+    flash_outcome(request, lambda: meeting_step(meeting=meeting, action=action, by=request.user))
     return _render(request, meeting.group)
 
 

@@ -22,6 +22,11 @@ Usage::
 
         def rule_target(self, obj):
             return obj.branch
+
+Records written only by services or background tasks are shown read-only: ``ReadOnlyAdminMixin``
+(no add, change, delete or history revert; ``NoRevertMixin`` alone where a model admin allows some
+edits) and ``ReadOnlyInline`` for their children. This module also registers the project app's own
+model, the year-end export job (``ExportJobAdmin``).
 """
 
 from __future__ import annotations
@@ -30,9 +35,13 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
-from django.contrib import messages
+from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import QuerySet
+
+from partygroup.dashboard.permissions import is_org_staff_or_superuser
+from partygroup.models import ExportJob, ExportPart
+from partygroup.yearend.selectors import export_jobs_visible_to
 
 
 class ScopedAdminMixin:
@@ -87,6 +96,54 @@ class ScopedAdminMixin:
         )
 
 
+class NoRevertMixin:
+    """History pages are shown but never revert: a revert would bypass the services (and a workflow's
+    rules, e.g. R-12 for an archived record)."""
+
+    def revert_disabled(self, request, obj=None):
+        return True
+
+    def history_form_view(self, request, object_id, version_id, extra_context=None):
+        if request.method == "POST":
+            raise PermissionDenied
+        return super().history_form_view(request, object_id, version_id, extra_context)
+
+
+class NoWritesMixin:
+    """No add, change or delete (a model admin's or an inline's)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdminMixin(NoWritesMixin, NoRevertMixin):
+    """A (scoped) admin that only shows: no add, change, delete or revert. Put it before
+    ``ScopedAdminMixin`` in the bases."""
+
+
+class ReadOnlyInline(NoWritesMixin, admin.TabularInline):
+    """Children written by the services: shown, never added, changed or deleted here.
+    ``select_related``: the foreign keys the rows show (one query for the inline, not one a row)."""
+
+    extra = 0
+    can_delete = False
+    show_change_link = False
+    select_related: tuple[str, ...] = ()
+
+    def get_queryset(self, request):
+        queryset = super().get_queryset(request)
+        return queryset.select_related(*self.select_related) if self.select_related else queryset
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields or [f.name for f in self.model._meta.fields]
+
+
 class ServiceForm(forms.ModelForm):
     """A ModelForm saved by a service instead of ``Model.save()``.
 
@@ -123,7 +180,7 @@ class ServiceForm(forms.ModelForm):
             self.add_error(field if field in self.fields else None, errors)
 
 
-class ServiceAdminMixin:
+class ServiceAdminMixin(NoRevertMixin):
     """An admin of records written only by services (ledgers, reviews, cultivation records):
 
     - adding goes through the model admin's ``ServiceForm`` (``add_form``), so the same checks refuse
@@ -159,14 +216,6 @@ class ServiceAdminMixin:
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def revert_disabled(self, request, obj=None):
-        return True
-
-    def history_form_view(self, request, object_id, version_id, extra_context=None):
-        if request.method == "POST":
-            raise PermissionDenied
-        return super().history_form_view(request, object_id, version_id, extra_context)
-
     def save_model(self, request, obj, form, change):
         if not getattr(form, "saved_by_service", False):
             raise PermissionDenied  # only the service writes these records
@@ -177,3 +226,56 @@ class ServiceAdminMixin:
         if getattr(form, "saved_by_service", False):
             return
         super().save_related(request, form, formsets, change)
+
+
+# --- The year-end export (partygroup.yearend) -------------------------------------------------------------
+class ExportPartInline(ReadOnlyInline):
+    model = ExportPart
+    fields = ["index", "kind", "state", "done_count", "attempt", "runs", "started_at", "finished_at", "error"]
+
+
+@admin.register(ExportJob)
+class ExportJobAdmin(ReadOnlyAdminMixin, ScopedAdminMixin, admin.ModelAdmin):
+    """The organisation-wide exports, read-only: a job is started, resumed and downloaded on its own
+    pages (``partygroup.yearend``) and built by background tasks. Only superusers and organisation
+    staff see them, each job only when ``export_jobs_visible_to`` shows it (every one of its
+    branches in the staff member's subtree)."""
+
+    scope_selector = staticmethod(export_jobs_visible_to)
+    list_display = [
+        "__str__",
+        "organisation",
+        "year",
+        "as_of",
+        "state",
+        "branch_count",
+        "group_count",
+        "requested_by",
+        "created_at",
+        "finished_at",
+    ]
+    list_filter = ["year", "state"]
+    list_select_related = ["organisation", "requested_by"]
+    search_fields = ["organisation__name"]
+    fields = [
+        "organisation",
+        "year",
+        "as_of",
+        "all_branches",
+        "branches",
+        "state",
+        "branch_count",
+        "group_count",
+        "requested_by",
+        "created_at",
+        "started_at",
+        "finished_at",
+        "workbook_size",
+        "bundle_size",
+        "resume_count",
+        "error",
+    ]
+    inlines = [ExportPartInline]
+
+    def has_view_permission(self, request, obj=None):
+        return is_org_staff_or_superuser(request.user) and super().has_view_permission(request, obj)

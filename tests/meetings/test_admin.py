@@ -1,5 +1,6 @@
 """Tests of meetings/admin.py: archived meetings read-only for everyone (R-12), scoping by the selectors,
-requests corrected only through the service, flat changelist queries."""
+requests corrected only through the service, flat changelist queries; annual work reports (R-34)
+read-only and scoped."""
 
 from __future__ import annotations
 
@@ -14,10 +15,13 @@ from django.urls import reverse
 
 from groups.services import candidate_create
 from meetings import services
+from meetings.annual_enums import AnnualReportState
+from meetings.annual_report import annual_report_archive, annual_report_save, annual_report_submit
 from meetings.enums import MeetingKind, MeetingState
-from meetings.models import Meeting, Talk
+from meetings.models import AnnualReport, AnnualReportTransition, Meeting, Talk
 from tests import factories as f
-from tests.meetings.factories import make_meeting
+from tests.meetings.annual_helpers import YEAR
+from tests.meetings.factories import approver_for, make_meeting
 
 # whitenoise warns when STATIC_ROOT has not been collected (tests never collectstatic).
 pytestmark = pytest.mark.filterwarnings("ignore:No directory at:UserWarning")
@@ -309,3 +313,122 @@ def test_cultivation_opinions_are_scoped_and_read_only_r22(client, world):
     )
     assert client.get(url("cultivationopinion", "change", opinions[world.group.pk].pk)).status_code == 302
     assert row_counts() == before
+
+
+# --- Annual work reports (R-34): read-only, scoped by annual_reports_visible_to ----------------------------
+def _report_in(branch, name: str):
+    """A group of ``branch`` with a leader, and its report of the last finished year, submitted."""
+    group = f.PartyGroupFactory(branch=branch, name=name)
+    member = f.GroupMembershipFactory(group=group).member
+    f.LeaderAppointmentFactory(group=group, member=member)
+    leader = f.user_for(member)
+    report = annual_report_save(group=group, year=YEAR, by=leader, main_work="全年工作情况。")
+    return annual_report_submit(report=report, by=leader)
+
+
+def _transition_pks(report) -> set[int]:
+    return set(report.transitions.values_list("pk", flat=True))
+
+
+def _report_rows(report) -> tuple:
+    report.refresh_from_db()
+    counts = (AnnualReport.objects.count(), AnnualReportTransition.objects.count())
+    return (report.state, report.main_work, *counts)
+
+
+def _submitted_report(world):
+    report = annual_report_save(group=world.group, year=YEAR, by=world.leader, main_work="全年工作情况。")
+    return annual_report_submit(report=report, by=world.leader)
+
+
+def test_annual_report_changelists_list_only_the_branchs_reports_r34(client, world):
+    own = _submitted_report(world)
+    other = _report_in(world.other_branch, "另一支部的党小组")
+    client.force_login(make_staff(world.secretary))
+    assert changelist_pks(client, "annualreport") == {own.pk}
+    assert changelist_pks(client, "annualreporttransition") == set(
+        own.transitions.values_list("pk", flat=True)
+    )
+    assert client.get(url("annualreport", "change", other.pk)).status_code == 302  # not found: to the index
+    client.force_login(make_staff(world.other_secretary))
+    assert changelist_pks(client, "annualreport") == {other.pk}
+    assert changelist_pks(client, "annualreporttransition") == set(
+        other.transitions.values_list("pk", flat=True)
+    )
+
+
+def test_annual_report_changelist_filters_by_year_and_state_and_searches_group_names(root_client, world):
+    own = _submitted_report(world)
+    other = _report_in(world.other_branch, "另一支部的党小组")
+
+    def listed(**params) -> set[int]:
+        response = root_client.get(url("annualreport", "changelist"), params)
+        assert response.status_code == 200
+        return {obj.pk for obj in response.context["cl"].result_list}
+
+    assert listed() == {own.pk, other.pk}
+    archived = annual_report_archive(report=own, by=approver_for(world.branch))
+    assert listed(state__exact=AnnualReportState.ARCHIVED) == {archived.pk}
+    assert listed(state__exact=AnnualReportState.SUBMITTED) == {other.pk}
+    assert listed(year__exact=YEAR) == {own.pk, other.pk}
+    assert listed(year__exact=YEAR - 1) == set()
+    assert listed(q="另一支部") == {other.pk}
+
+
+def test_annual_reports_cannot_be_added_changed_or_deleted_in_admin_r34(root_client, world):
+    report = _submitted_report(world)
+    before = (
+        report.state,
+        report.main_work,
+        AnnualReport.objects.count(),
+        AnnualReportTransition.objects.count(),
+    )
+    assert root_client.get(url("annualreport", "add")).status_code == 403
+    response = root_client.get(url("annualreport", "change", report.pk))
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="main_work"' not in html and 'name="_save"' not in html
+    assert "全年工作情况。" in html
+    response = root_client.post(
+        url("annualreport", "change", report.pk), {"main_work": "改写", "state": "draft"}
+    )
+    assert response.status_code == 403
+    assert root_client.post(url("annualreport", "delete", report.pk), {"post": "yes"}).status_code == 403
+    transition = report.transitions.first()
+    assert root_client.get(url("annualreporttransition", "add")).status_code == 403
+    assert (
+        root_client.post(url("annualreporttransition", "delete", transition.pk), {"post": "yes"}).status_code
+        == 403
+    )
+    first = report.history.order_by("history_date").first()
+    response = root_client.post(
+        reverse("admin:meetings_annualreport_simple_history", args=[report.pk, first.history_id]), {}
+    )
+    assert response.status_code == 403
+    report.refresh_from_db()
+    after = (
+        report.state,
+        report.main_work,
+        AnnualReport.objects.count(),
+        AnnualReportTransition.objects.count(),
+    )
+    assert after == before
+
+
+def _annual_changelist_queries(client, model: str) -> int:
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url(model, "changelist"))
+    assert response.status_code == 200
+    return len(ctx.captured_queries)
+
+
+def test_annual_report_changelists_query_count_flat(client, world):
+    client.force_login(make_staff(world.secretary))
+    _report_in(world.branch, "批量党小组0")
+    one = [_annual_changelist_queries(client, m) for m in ("annualreport", "annualreporttransition")]
+    for n in range(1, 20):
+        _report_in(world.branch, f"批量党小组{n}")
+    assert len(client.get(url("annualreport", "changelist")).context["cl"].result_list) == 20
+    # Each report: drafted, then submitted.
+    assert len(client.get(url("annualreporttransition", "changelist")).context["cl"].result_list) == 40
+    assert [_annual_changelist_queries(client, m) for m in ("annualreport", "annualreporttransition")] == one
