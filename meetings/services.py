@@ -441,6 +441,8 @@ def minutes_save(
         for number, item in enumerate(agenda_items, 1):
             if not item.title.strip():
                 errors.append(f"议题{number}缺少标题。")
+            if item.category not in TopicCategory.values:
+                errors.append(f"议题{number}的议题类别“{item.category}”无效（R-23）。")
             for speech in item.speeches:
                 if speech.speaker is None and not speech.speaker_name.strip():
                     errors.append(f"议题{number}有发言缺少发言人。")

@@ -1241,3 +1241,11 @@ def test_cultivation_opinion_on_a_meeting_held_before_the_application_is_refused
         ),
         contains=f"会议召开时（{meeting.held_on:%Y-%m-%d}）“陈晓东”尚未递交入党申请。",
     )
+
+
+def test_minutes_agenda_item_of_an_unknown_topic_category_refused_r23(world, notified):
+    """R-23: an agenda item's topic is one of the categories the seeds name; anything else is refused."""
+    items = [services.AgendaItemInput(title="学习", category="gossip")]
+    _refused_minutes(
+        world, notified, contains="议题1的议题类别“gossip”无效（R-23）", agenda_items=items, action_items=[]
+    )
