@@ -8,9 +8,9 @@ the database after every test. ``demo_site`` therefore
   whole module);
 - runs its own ``LiveServer`` on 127.0.0.1 (pytest-django's helper class: on in-memory SQLite the
   server thread shares the test's connection, on PostgreSQL it opens its own and sees the commits);
-- empties the database when the module ends (``flush``, as a transactional test does), so the
-  tests that run after it in the same worker start from the migrated, empty database; the
-  autouse ``_seeded_rule_sets`` of tests/conftest.py puts the rule sets back for them.
+- empties the database when the module ends (``flush``, as a transactional test does, then the
+  migrations' rows restored: ``_flush_database``), so the tests that run after it in the same
+  worker start from the migrated, empty database.
 
 A module using ``demo_site`` MUST mark its tests ``django_db`` (plain, not transactional):
 pytest-django creates the test database only when a collected test asks for one, so a browser
@@ -65,9 +65,20 @@ ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
 
 def _flush_database() -> None:
-    """Empty every table, as pytest-django's transactional tests do after each test."""
+    """Empty every table, as a transactional test does after itself, and put back what the migrations made.
+
+    Where the test database was serialized (a ``serialized_rollback`` test was collected), the rows the
+    migrations created (content types, permissions, rule sets) are restored as they were, with their
+    ids — as a serialized-rollback test does — so such a test running later in this worker finds them
+    exactly as it expects (a plain flush would re-create the content types under new ids, and the later
+    test's own restore would collide with them). Otherwise ``flush`` re-creates them (post_migrate)."""
     for alias in connections:
-        call_command("flush", verbosity=0, interactive=False, database=alias)
+        connection = connections[alias]
+        serialized = getattr(connection, "_test_serialized_contents", None)
+        restore = serialized is not None
+        call_command("flush", verbosity=0, interactive=False, database=alias, inhibit_post_migrate=restore)
+        if restore:
+            connection.creation.deserialize_db_from_string(serialized)
 
 
 def _require_test_database() -> None:
