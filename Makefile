@@ -1,5 +1,5 @@
 # partygroup task runner: README and CI call these targets and nothing else.
-#   make run    venv + dependencies (+ Debian packages when root) + migrations + demo data + server
+#   make run    venv + dependencies (+ Debian packages when root) + migrations + demo data + server + task worker
 #   make test   the whole suite (SQLite by default; DATABASE_URL=postgres://… for PostgreSQL)
 #   make lint   ruff (lint + format check) and the missing-migrations check
 #   make bench  benchmarks on the city data set in PostgreSQL → docs/performance.md
@@ -42,8 +42,9 @@ migrate: install
 demo: migrate
 	DEBUG=1 $(PY) manage.py seed_demo --if-empty
 
+# The server, and beside it the background-task worker the year-end export uses (scripts/run-dev.sh).
 run: install system-deps demo
-	DEBUG=1 $(PY) manage.py runserver $(HOST):$(PORT)
+	./scripts/run-dev.sh $(PY) $(HOST) $(PORT)
 
 test: install test-system-deps
 	$(BIN)/pytest -n auto $(PYTEST_ARGS)
