@@ -111,3 +111,23 @@ def build_year(world) -> YearScene:
     ]
     hold(other, world.other_leader, day(10))
     return YearScene(joiner=joiner, mover=mover, meetings=meetings)
+
+
+# Every heading of the annual report's PDF (narrative sections, then the figures), in order.
+SECTIONS = [
+    "一、基本情况",
+    "二、主要工作",
+    "三、存在问题",
+    "四、下一年打算",
+    "会议召开情况",
+    "党员参加党小组会情况",
+    "党员领导干部参加党小组活动情况",
+    "学习讨论的议题",
+    "议定事项落实情况",
+    "谈心谈话",
+    "民主评议党员",
+    "党费收缴情况",
+    "思想汇报",
+    "培养入党积极分子和考察预备党员",
+    "发现的问题",
+]

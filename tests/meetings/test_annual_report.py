@@ -33,7 +33,7 @@ from meetings.models import ActionItem, AnnualReport, AnnualReportTransition
 from members.enums import CommitteePost
 from partygroup.pdf import pdf_text
 from tests import factories as f
-from tests.meetings.annual_helpers import YEAR, build_year, day, hold
+from tests.meetings.annual_helpers import SECTIONS, YEAR, build_year, day, hold
 from tests.meetings.factories import approver_for
 
 TODAY = timezone.localdate()
@@ -527,23 +527,6 @@ def test_reports_visible_to_each_role(world):
 
 
 # --- The PDF and the command -----------------------------------------------------------------------------
-SECTIONS = [
-    "一、基本情况",
-    "二、主要工作",
-    "三、存在问题",
-    "四、下一年打算",
-    "会议召开情况",
-    "党员参加党小组会情况",
-    "党员领导干部参加党小组活动情况",
-    "学习讨论的议题",
-    "议定事项落实情况",
-    "谈心谈话",
-    "民主评议党员",
-    "党费收缴情况",
-    "思想汇报",
-    "培养入党积极分子和考察预备党员",
-    "发现的问题",
-]
 
 
 def _flat(text: str) -> str:

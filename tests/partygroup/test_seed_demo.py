@@ -24,6 +24,7 @@ from django.core.management.base import CommandError
 from django.db import transaction
 from django.test import Client
 from django.utils import timezone
+from openpyxl import load_workbook
 
 from groups.enums import CULTIVATION_ORDER, CultivationStageKind, FilingStatus, LeaderGrade, LeaderRole
 from groups.findings import collect_group_findings, collect_leader_findings
@@ -39,6 +40,7 @@ from groups.models import (
 )
 from groups.selectors import roles_of
 from meetings.annual_enums import AnnualReportState
+from meetings.annual_pdf import render_annual_report_pdf
 from meetings.enums import (
     HELD_STATES,
     ActionItemStatus,
@@ -102,6 +104,9 @@ from partygroup.demo.city import (
 from partygroup.findings import collect_findings
 from partygroup.months import block_start
 from partygroup.pdf import pdf_text
+from partygroup.yearend import workbook
+from partygroup.yearend.selectors import export_plan
+from tests.meetings.annual_helpers import SECTIONS as ANNUAL_SECTIONS
 
 pytestmark = pytest.mark.django_db
 
@@ -599,6 +604,52 @@ class TestSeededDemo:
             assert report.snapshot and report.basic_situation and report.main_work
             assert "党费" in report.main_work and report.next_year_plans.startswith("1. ")
             assert bool(report.archive_number) == (report.state == AnnualReportState.ARCHIVED)
+
+    def test_seed_demo_annual_report_pdf_and_year_end_workbook(self, demo, tmp_path):
+        """Issue 5: a demo group's archived annual report prints every section with its own figures and
+        text; the year-end workbook of the whole demo organisation has every sheet, and each 合计 row
+        is the sum of the rows above it."""
+        last_year = timezone.localdate().year - 1
+        report = AnnualReport.objects.select_related("group").get(year=last_year, group__name="办公室党小组")
+
+        text = pdf_text(render_annual_report_pdf(report.group, last_year))
+        flat = "".join(text.split())
+        missing = [section for section in ANNUAL_SECTIONS if "".join(section.split()) not in flat]
+        assert missing == []
+        assert f"党小组{last_year}年度工作情况报告" in flat and report.archive_number in flat
+        assert "".join(report.basic_situation.split())[:30] in flat
+        assert all(f"{m}月" in text for m in range(1, 13))
+
+        root = Organisation.objects.get(depth=1)
+        plan = export_plan(
+            organisation=root,
+            branch_ids=list(Branch.objects.values_list("pk", flat=True)),
+            year=last_year,
+            as_of=dt.date(last_year, 12, 31),
+        )
+        path = tmp_path / "demo.xlsx"
+        workbook.write_workbook(plan, path, report_as_of=timezone.localdate())
+        book = load_workbook(path, read_only=True)
+        sheets = ["说明", "组织汇总", "支部汇总", "党小组汇总", "问题汇总（按规则）", "问题明细"]
+        assert book.sheetnames == sheets
+        held_column = "党小组会（次）"
+        totals = {}
+        for name in ("组织汇总", "支部汇总", "党小组汇总"):
+            rows = [list(r) for r in book[name].iter_rows(values_only=True)]
+            header, body, total = rows[0], rows[1:-1], rows[-1]
+            assert total[0] == "合计" and body, name
+            for index, title in enumerate(header):
+                values = [r[index] for r in body]
+                if title == "参会率" or not all(isinstance(v, int) for v in values):
+                    continue
+                assert total[index] == sum(values), (name, title)
+            totals[name] = total[header.index(held_column)]
+        held = Meeting.objects.filter(
+            kind=MeetingKind.GROUP_MEETING, held_on__year=last_year, state__in=HELD_STATES
+        ).count()
+        assert totals == {"组织汇总": held, "支部汇总": held, "党小组汇总": held} and held > 0
+        rule_rows = [list(r) for r in book["问题汇总（按规则）"].iter_rows(values_only=True)]
+        assert rule_rows[-1][0] == "合计" and rule_rows[-1][-1] == sum(r[-1] for r in rule_rows[1:-1]) > 0
 
     def test_seed_demo_builds_the_organisation_of_the_issue(self, demo):
 
