@@ -75,6 +75,9 @@ class Meeting(models.Model):
         indexes = [
             models.Index(fields=["group", "kind", "held_on"], name="meeting_group_kind_held"),
             models.Index(fields=["state"], name="meeting_state"),
+            # The meeting lists' order: the first page is read off this index instead of sorting
+            # every visible meeting (organisation staff see all 137,676 of the city set).
+            models.Index(fields=["-planned_date", "-id"], name="meeting_planned_desc"),
         ]
         constraints = [
             models.UniqueConstraint(
