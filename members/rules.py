@@ -30,6 +30,7 @@ import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import lru_cache
 
 from members.enums import MemberStatus
 from partygroup.findings import Finding, Severity, make_finding
@@ -160,17 +161,20 @@ def dues_due_months(
     """The membership months from ``start`` to the month before ``on`` (the current month is open)."""
     if start is None:
         return []
-    last = add_months(on, -1)
     first = month_start(start)
-    months = []
-    current = first
-    for _ in range(1200):  # bounded: a century of months
-        if current > last:
-            break
-        if is_membership_month(current, joined_on, left_on):
-            months.append(current)
-        current = add_months(current, 1)
-    return months
+    if joined_on is not None:
+        first = max(first, month_start(joined_on))  # is_membership_month: not before joining
+    months = _month_range(first, add_months(on, -1))
+    if left_on is not None:
+        return [month for month in months if month < left_on]  # nor from the month of leaving
+    return list(months)
+
+
+@lru_cache(maxsize=4096)
+def _month_range(first: dt.date, last: dt.date) -> tuple[dt.date, ...]:
+    """The months from ``first`` to ``last`` (inclusive; bounded). Cached: the members of a branch
+    mostly share their first month (the ledger start), and the overview checks a thousand of them."""
+    return tuple(months_between(first, last)) if first <= last else ()
 
 
 def dues_arrears(
@@ -181,9 +185,12 @@ def dues_arrears(
     left_on: dt.date | None,
     on: dt.date,
     payments: Mapping[dt.date, tuple[Decimal, Decimal]],
+    due: list[dt.date] | None = None,
 ) -> DuesArrears:
-    """Arrears of one member on day ``on``; ``payments`` maps month → (amount due, amount paid)."""
-    due = dues_due_months(start=start, joined_on=joined_on, left_on=left_on, on=on)
+    """Arrears of one member on day ``on``; ``payments`` maps month → (amount due, amount paid).
+    ``due``: the member's ``dues_due_months`` when the caller has them already."""
+    if due is None:
+        due = dues_due_months(start=start, joined_on=joined_on, left_on=left_on, on=on)
     months: list[dt.date] = []
     shortfall = Decimal("0.00")
     for month in due:
