@@ -42,7 +42,9 @@ FILE_CHANGE = "groups.file_group_change"  # R-05
 ACKNOWLEDGE_CHANGE = "groups.acknowledge_group_change"  # R-05
 VIEW_OVERVIEW = permissions.VIEW_OVERVIEW  # dashboard/permissions.py registers it on import
 
-BRANCHES_PER_PAGE = 20
+# Ten branches a page: about fifty heatmap rows (a screenful or two), and the findings of ten branches'
+# members (R-10 … R-35) computed for each page view within the page's time budget (docs/performance.md).
+BRANCHES_PER_PAGE = 10
 FILINGS_SHOWN = 20
 
 # The dashboard's in-place meeting steps and the service that takes each (meetings.services).
