@@ -96,3 +96,23 @@ def world(db) -> World:
         leader_member=leader_member,
         members=members,
     )
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """pytest-django's test databases; before it drops them at the end, PostgreSQL sessions other than
+    ours that are still attached (a live-server request thread or a worker thread that has not let go
+    of its connection yet) are closed, so the drop never fails with "being accessed by other users"."""
+    yield
+    from django.db import connections
+
+    with django_db_blocker.unblock():
+        for alias in connections:
+            connection = connections[alias]
+            if connection.vendor != "postgresql":
+                continue
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                    " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+                )

@@ -836,7 +836,7 @@ def _race(calls) -> list[object]:
 
 @requires_postgres
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_r09_concurrent_placements_of_one_member_leave_one_group():
     branch = f.BranchFactory(organisation=f.OrganisationFactory(rule_set=f.rule_set("central-2019")))
     first = f.PartyGroupFactory(branch=branch, name="甲组")
@@ -857,7 +857,7 @@ def test_r09_concurrent_placements_of_one_member_leave_one_group():
 
 @requires_postgres
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_r09_concurrent_moves_of_one_member_leave_one_open_membership():
     branch = f.BranchFactory(organisation=f.OrganisationFactory(rule_set=f.rule_set("central-2019")))
     home = f.PartyGroupFactory(branch=branch, name="原组")

@@ -311,7 +311,7 @@ def test_points_rating_record_refuses_negative_points_and_a_year_before_joining(
 
 @requires_postgres
 @pytest.mark.postgres
-@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+@pytest.mark.django_db(transaction=True)
 def test_r31_concurrent_payments_of_one_month_leave_one_row():
     member = f.MemberFactory(joined_on=D(2010, 7, 1))
     user = f.UserFactory(username="collector")
