@@ -65,7 +65,14 @@ from groups.view_helpers import branch_for, group_for
 from members.enums import MemberState, MemberStatus
 from members.models import Branch, Member
 from partygroup.findings import Finding
-from partygroup.http import errors_on, finding_messages, form_messages, get_visible_or_404, require_perm
+from partygroup.http import (
+    errors_on,
+    finding_messages,
+    flash_outcome,
+    form_messages,
+    get_visible_or_404,
+    require_perm,
+)
 
 # Permissions, declared once in groups/permissions.py, used by name.
 VIEW_BRANCH = "groups.view_branch_groups"  # the branch committee and org staff of the subtree
@@ -210,18 +217,14 @@ def place_member(request: HttpRequest, branch_id: int) -> HttpResponse:
         form_messages(request, form)
     else:
         member, group = form.cleaned_data["member"], form.cleaned_data["group"]
-        try:
+
+        def place() -> str:
             services.membership_start(
                 member=member, group=group, started_on=form.cleaned_data["started_on"], by=request.user
             )
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(
-                request,
-                _("已将“%(member)s”编入党小组“%(group)s”。") % {"member": member.name, "group": group.name},
-            )
+            return _("已将“%(member)s”编入党小组“%(group)s”。") % {"member": member.name, "group": group.name}
+
+        flash_outcome(request, place)
     return redirect(_list_url(branch.pk))
 
 
@@ -419,18 +422,17 @@ def membership_end(request: HttpRequest, pk: int, membership_id: int) -> HttpRes
     if not form.is_valid():
         form_messages(request, form)
     else:
-        try:
+
+        def end() -> str:
             services.membership_end(
                 membership=membership,
                 ended_on=form.cleaned_data["ended_on"],
                 reason=form.cleaned_data["reason"].strip(),
                 by=request.user,
             )
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, _("“%(member)s”已调出本党小组。") % {"member": membership.member.name})
+            return _("“%(member)s”已调出本党小组。") % {"member": membership.member.name}
+
+        flash_outcome(request, end)
     return redirect("groups:detail", pk=group.pk)
 
 
@@ -481,22 +483,20 @@ def leader_end(request: HttpRequest, pk: int, appointment_id: int) -> HttpRespon
     if not form.is_valid():
         form_messages(request, form)
     else:
-        try:
+
+        def end() -> str:
             services.leader_end(
                 appointment=appointment,
                 ended_on=form.cleaned_data["ended_on"],
                 reason=form.cleaned_data["reason"].strip(),
                 by=request.user,
             )
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(
-                request,
-                _("“%(member)s”已离任%(role)s。")
-                % {"member": appointment.member.name, "role": appointment.get_role_display()},
-            )
+            return _("“%(member)s”已离任%(role)s。") % {
+                "member": appointment.member.name,
+                "role": appointment.get_role_display(),
+            }
+
+        flash_outcome(request, end)
     return redirect("groups:detail", pk=group.pk)
 
 
@@ -570,13 +570,12 @@ def _change_action(
     if not form.is_valid():
         form_messages(request, form)
     else:
-        try:
+
+        def act() -> str:
             action(**form.cleaned_data)
-        except ValidationError as exc:
-            for message in exc.messages:
-                messages.error(request, message)
-        else:
-            messages.success(request, success)
+            return success
+
+        flash_outcome(request, act)
     return redirect(_list_url(change.branch_id, "groups:changes"))
 
 

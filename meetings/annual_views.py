@@ -49,9 +49,9 @@ from meetings.annual_pdf import (
     report_title,
 )
 from meetings.models import AnnualReport, AnnualReportTransition
-from meetings.views import apply_errors, flash_outcome, posted_comment
+from meetings.views import apply_errors, posted_comment
 from members.selectors import branches_visible_to
-from partygroup.http import get_visible_or_404, require_perm
+from partygroup.http import flash_outcome, get_visible_or_404, require_perm
 from partygroup.pdf import CJKFontMissingError, render_pdf
 
 VIEW_REPORT = "meetings.view_annual_report"

@@ -74,7 +74,7 @@ from meetings.selectors import (
 )
 from members.enums import MemberState
 from members.models import Member
-from partygroup.http import get_visible_or_404, require_perm
+from partygroup.http import flash_outcome, get_visible_or_404, require_perm
 
 # Permissions, declared once in meetings/permissions.py and groups/permissions.py, used by name.
 VIEW_MEETING = "meetings.view_meeting"
@@ -137,19 +137,6 @@ def posted_comment(request: HttpRequest) -> str | None:
         for error in errors:
             messages.error(request, error)
     return None
-
-
-def flash_outcome(request: HttpRequest, step: Callable[[], str]) -> bool:
-    """Run a workflow step (a service call returning its success message) and flash the message, or
-    each reason of the service's refusal (``ValidationError``: nothing saved). True when it was taken."""
-    try:
-        text = step()
-    except ValidationError as exc:
-        for message in exc.messages:
-            messages.error(request, message)
-        return False
-    messages.success(request, text)
-    return True
 
 
 def meeting_step(*, meeting: Meeting, action: str, by, comment: str = "") -> str:

@@ -58,13 +58,12 @@ from meetings.views import (
     LEAD_GROUP,
     LEAD_MEETING,
     apply_errors,
-    flash_outcome,
     meeting_step,
     minutes_page,
     minutes_queryset,
 )
 from partygroup.findings import Finding, sharing, sort_findings
-from partygroup.http import get_visible_or_404, require_perm
+from partygroup.http import flash_outcome, get_visible_or_404, require_perm
 
 # The steps the workspace takes with one button (no input needed; cancel needs a reason: detail page).
 BUTTON_ACTIONS = frozenset({Action.SUBMIT, Action.NOTIFY, Action.REPORT})

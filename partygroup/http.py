@@ -16,7 +16,7 @@ a service's rule findings (rule ID and article) on the page the view redirects t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import TypeVar
 
@@ -79,6 +79,19 @@ def errors_on(form: forms.Form, aliases: Mapping[str, str | None] | None = None)
         yield
     except ValidationError as exc:
         apply_errors(form, exc, aliases)
+
+
+def flash_outcome(request: HttpRequest, step: Callable[[], str]) -> bool:
+    """Run a workflow step (a service call returning its success message) and flash the message, or
+    each reason of the service's refusal (``ValidationError``: nothing saved). True when it was taken."""
+    try:
+        text = step()
+    except ValidationError as exc:
+        for message in exc.messages:
+            messages.error(request, message)
+        return False
+    messages.success(request, text)
+    return True
 
 
 def form_messages(request: HttpRequest, form: forms.Form) -> None:

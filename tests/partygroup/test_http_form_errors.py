@@ -1,12 +1,13 @@
 """Tests of partygroup/http.py's form helpers: a service's refusal (``ValidationError``) shown on the
-form — on the field it names (or its alias), else at the top — and nothing after the refused call."""
+form — on the field it names (or its alias), else at the top — and nothing after the refused call;
+a workflow step's outcome flashed as messages (flash_outcome)."""
 
 from __future__ import annotations
 
 from django import forms
 from django.core.exceptions import ValidationError
 
-from partygroup.http import apply_errors, errors_on
+from partygroup.http import apply_errors, errors_on, flash_outcome
 
 
 class _Form(forms.Form):
@@ -57,3 +58,33 @@ def test_errors_on_runs_the_whole_block_when_the_service_accepts():
         done.append("redirect")
     assert done == ["saved", "redirect"]
     assert form.errors == {}
+
+
+def _request():
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.test import RequestFactory
+
+    request = RequestFactory().post("/")
+    request.session = {}
+    request._messages = FallbackStorage(request)
+    return request
+
+
+def _flashed(request) -> list[tuple[str, str]]:
+    return [(m.level_tag, m.message) for m in request._messages]
+
+
+def test_flash_outcome_flashes_the_steps_success_message():
+    request = _request()
+    assert flash_outcome(request, lambda: "已批准。") is True
+    assert _flashed(request) == [("success", "已批准。")]
+
+
+def test_flash_outcome_flashes_each_reason_of_a_refusal_and_no_success():
+    request = _request()
+
+    def refused() -> str:
+        raise ValidationError(["会议尚未召开。", "请先填写会议记录。"])
+
+    assert flash_outcome(request, refused) is False
+    assert _flashed(request) == [("error", "会议尚未召开。"), ("error", "请先填写会议记录。")]
