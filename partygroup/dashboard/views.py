@@ -24,11 +24,11 @@ from django.views.decorators.http import require_GET, require_POST
 
 from groups import services as group_services
 from groups.selectors import group_changes_visible_to
+from groups.view_helpers import branch_for
 from meetings import services as meeting_services
 from meetings.enums import Action, MeetingState
 from meetings.forms import CommentForm
 from meetings.selectors import meetings_visible_to
-from members.selectors import branches_visible_to
 from partygroup.dashboard import permissions, selectors
 from partygroup.dashboard.forms import AcknowledgeForm, FilingForm, OverviewFilterForm
 from partygroup.findings import collect_findings, sharing
@@ -58,13 +58,6 @@ STEP_DONE = {
     Action.RETURN: _("已退回修改，意见已告知党小组组长（R-11）。"),
     Action.ARCHIVE: _("会议记录已存档（R-12）。"),
 }
-
-
-def _branch_for(request: HttpRequest, branch_id: int):
-    """The branch, if the user may read its dashboard: 404 outside their scope, 403 otherwise."""
-    branch = get_visible_or_404(branches_visible_to(request.user), pk=branch_id)
-    require_perm(request.user, VIEW_BRANCH, branch)
-    return branch
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -112,7 +105,7 @@ def _branch_context(request: HttpRequest, branch) -> dict:
 @require_GET
 def branch_dashboard(request: HttpRequest, branch_id: int) -> HttpResponse:
     """The branch committee's page: groups and meeting months, findings, approvals, filings."""
-    branch = _branch_for(request, branch_id)
+    branch = branch_for(request, branch_id, VIEW_BRANCH)
     context = _branch_context(request, branch)
     if request.htmx:
         return render(request, "dashboard/_branch_main.html", context)
@@ -137,7 +130,7 @@ def meeting_step(request: HttpRequest, branch_id: int, pk: int, action: str) -> 
     step = MEETING_STEPS.get(action)
     if step is None:
         raise Http404(_("未知的操作。"))
-    branch = _branch_for(request, branch_id)
+    branch = branch_for(request, branch_id, VIEW_BRANCH)
     meeting = get_visible_or_404(
         meetings_visible_to(request.user).filter(group__branch=branch).select_related("group"), pk=pk
     )
@@ -176,7 +169,7 @@ def meeting_step(request: HttpRequest, branch_id: int, pk: int, action: str) -> 
 @require_POST
 def change_file(request: HttpRequest, branch_id: int, pk: int) -> HttpResponse:
     """R-05: file a group change decided by the branch with the higher organisation, in place."""
-    branch = _branch_for(request, branch_id)
+    branch = branch_for(request, branch_id, VIEW_BRANCH)
     change = get_visible_or_404(group_changes_visible_to(request.user).filter(branch=branch), pk=pk)
     require_perm(request.user, FILE_CHANGE, change)
     form = FilingForm(request.POST)
