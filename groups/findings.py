@@ -14,10 +14,11 @@ from django.db.models import Max
 
 from groups import rules
 from groups.enums import LeaderRole
-from groups.models import GroupMembership, LeaderAppointment, LeaderReview, LeaderTraining, PartyGroup
+from groups.models import GroupMembership, LeaderReview, LeaderTraining
+from groups.selectors import active_group_rows, current_leader_rows
 from members.enums import MemberState, MemberStatus
-from members.models import Branch, Member
-from members.selectors import rule_sets_by_organisation
+from members.models import Branch
+from members.selectors import active_member_rows, rule_sets_by_organisation
 from partygroup.findings import Finding
 
 _ROLE_LABELS = {LeaderRole.LEADER: "组长", LeaderRole.DEPUTY: "副组长"}
@@ -36,12 +37,7 @@ def collect_group_findings(branches: Sequence[Branch], on: dt.date) -> list[Find
 
     members_by_branch: dict[int, list[rules.MemberFact]] = defaultdict(list)
     facts: dict[int, rules.MemberFact] = {}
-    for pk, name, branch_id, status, full_on, unit_id, unit_name in (
-        Member.objects.filter(branch_id__in=branch_ids, state=MemberState.ACTIVE)
-        .values_list("pk", "name", "branch_id", "status", "full_member_on", "unit_id", "unit__name")
-        .order_by("branch_id", "name", "pk")
-        .iterator(chunk_size=5000)
-    ):
+    for pk, name, branch_id, status, _joined, full_on, unit_id, unit_name in active_member_rows(branch_ids):
         fact = rules.MemberFact(
             id=pk,
             name=name,
@@ -55,25 +51,20 @@ def collect_group_findings(branches: Sequence[Branch], on: dt.date) -> list[Find
 
     groups_by_branch: dict[int, list[rules.GroupFact]] = defaultdict(list)
     groups: dict[int, rules.GroupFact] = {}
-    for pk, name, branch_id in (
-        PartyGroup.objects.active(on)
-        .filter(branch_id__in=branch_ids)
-        .values_list("pk", "name", "branch_id")
-        .order_by("branch_id", "name")
-    ):
+    for pk, name, branch_id, _established in active_group_rows(branch_ids, on):
         group = rules.GroupFact(id=pk, name=name, branch_id=branch_id)
         groups_by_branch[branch_id].append(group)
         groups[pk] = group
 
+    # Unordered (the model's ordering would join and sort): the roster is put in the members' order below.
     memberships_by_branch: dict[int, list[rules.MembershipFact]] = defaultdict(list)
-    roster: dict[int, list[rules.MemberFact]] = defaultdict(list)
-    group_of: dict[int, int] = {}
+    covering: dict[int, list[rules.MembershipFact]] = defaultdict(list)
     for pk, member_id, group_id, group_branch_id, member_branch_id, started, ended in (
         GroupMembership.objects.filter(member__branch_id__in=branch_ids, member__state=MemberState.ACTIVE)
         .values_list(
             "pk", "member_id", "group_id", "group__branch_id", "member__branch_id", "started_on", "ended_on"
         )
-        .iterator(chunk_size=5000)
+        .order_by()
     ):
         fact = rules.MembershipFact(
             id=pk,
@@ -85,22 +76,17 @@ def collect_group_findings(branches: Sequence[Branch], on: dt.date) -> list[Find
         )
         memberships_by_branch[member_branch_id].append(fact)
         if fact.covers(on) and group_id in groups and member_id in facts:
-            roster[group_id].append(facts[member_id])
-            group_of[member_id] = group_id
+            covering[member_id].append(fact)
+    roster: dict[int, list[rules.MemberFact]] = defaultdict(list)
+    group_of: dict[int, int] = {}  # R-09 broken (two current groups): the one joined last
+    for member_id, fact in facts.items():  # by branch, name, id
+        for membership in sorted(covering.get(member_id, ()), key=lambda m: (m.started_on, m.id or 0)):
+            roster[membership.group_id].append(fact)
+            group_of[member_id] = membership.group_id
 
     leaders: dict[int, list[tuple[rules.MemberFact, str]]] = defaultdict(list)
-    for group_id, role, m_pk, m_name, m_branch, m_status, m_full_on in (
-        LeaderAppointment.objects.current(on)
-        .filter(group_id__in=list(groups))
-        .values_list(
-            "group_id",
-            "role",
-            "member_id",
-            "member__name",
-            "member__branch_id",
-            "member__status",
-            "member__full_member_on",
-        )
+    for group_id, role, _started, m_pk, m_name, m_branch, m_status, m_full_on in current_leader_rows(
+        branch_ids, on
     ):
         member = rules.MemberFact(
             id=m_pk, name=m_name, branch_id=m_branch, is_full=_is_full(m_status, m_full_on, on)
@@ -154,33 +140,19 @@ def collect_leader_findings(branches: Sequence[Branch], on: dt.date) -> list[Fin
     organisation_of = {b.pk: b.organisation_id for b in branches}
     groups = {
         pk: rules.GroupFact(id=pk, name=name, branch_id=branch_id)
-        for pk, name, branch_id in PartyGroup.objects.active(on)
-        .filter(branch_id__in=branch_ids)
-        .values_list("pk", "name", "branch_id")
-        .order_by("branch_id", "name", "pk")
+        for pk, name, branch_id, _established in active_group_rows(branch_ids, on)
     }
     if not groups:
         return []
-    leaders = list(
-        LeaderAppointment.objects.current(on)
-        .filter(group_id__in=list(groups))
-        .values_list(
-            "group_id",
-            "role",
-            "started_on",
-            "member_id",
-            "member__name",
-            "member__branch_id",
-            "member__status",
-            "member__full_member_on",
-        )
-        .order_by("group_id", "member_id")
+    leaders = sorted(  # per group: the leader first (a stable sort: then as read)
+        current_leader_rows(branch_ids, on), key=lambda row: (row[0], row[1] != LeaderRole.LEADER)
     )
-    leaders.sort(key=lambda row: (row[0], row[1] != LeaderRole.LEADER))  # per group: the leader first
     reviews: dict[tuple[int, int], list[rules.ReviewFact]] = defaultdict(list)
-    for group_id, member_id, year, grade in LeaderReview.objects.filter(
-        appointment__group_id__in=list(groups), year__lte=on.year
-    ).values_list("appointment__group_id", "appointment__member_id", "year", "grade"):
+    for group_id, member_id, year, grade in (
+        LeaderReview.objects.filter(appointment__group_id__in=list(groups), year__lte=on.year)
+        .values_list("appointment__group_id", "appointment__member_id", "year", "grade")
+        .order_by()  # the model's ordering would join the groups to sort by name
+    ):
         reviews[(group_id, member_id)].append(rules.ReviewFact(year=year, grade=grade))
     last_training = dict(
         LeaderTraining.objects.filter(member_id__in=sorted({row[3] for row in leaders}), trained_on__lte=on)

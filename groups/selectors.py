@@ -27,6 +27,7 @@ from members.enums import MemberState
 from members.models import Branch, DuesPayment, Member, MemberPost, PointsRating, ThoughtReport
 from members.rules import DuesArrears
 from members.selectors import MemberRoles, dues_arrears_for, member_roles
+from partygroup.findings import shared
 from partygroup.months import add_months, month_start
 
 
@@ -273,3 +274,51 @@ def candidates_visible_to(user) -> QuerySet[CultivationCandidate]:
     leader or deputy (personal data of non-members: not for plain members)."""
     qs = CultivationCandidate.objects.select_related("branch", "group", "unit", "member")
     return _scoped(qs, user, "group__")
+
+
+# --- What several rule collectors read (partygroup.findings) ---------------------------------------
+# Not scoped to a user: ``collect_findings`` is given branches the caller may already see. Inside
+# ``partygroup.findings.sharing()`` each is read once for all collectors; treat the lists as read-only.
+
+
+def active_group_rows(branch_ids, on: dt.date) -> list[tuple]:
+    """The groups of ``branch_ids`` active on ``on``, by branch, name and id, as tuples
+    ``(pk, name, branch_id, established_on)`` (R-01 … R-10, R-17 … R-20, R-24, R-28, R-35). One query."""
+    ids = tuple(sorted(set(branch_ids)))
+
+    def read() -> list[tuple]:
+        return list(
+            PartyGroup.objects.active(on)
+            .filter(branch_id__in=ids)
+            .values_list("pk", "name", "branch_id", "established_on")
+            .order_by("branch_id", "name", "pk")
+        )
+
+    return shared(f"active_group_rows:{ids}:{on.isoformat()}", read)
+
+
+def current_leader_rows(branch_ids, on: dt.date) -> list[tuple]:
+    """The leaders and deputies in office on ``on`` of the groups of ``branch_ids`` active that day,
+    by group, role, latest appointment first, as tuples ``(group_id, role, started_on, member_id,
+    member name, member's branch_id, member's status, member's full_member_on)`` (R-08, R-24, R-28,
+    R-35). One query."""
+    ids = tuple(sorted(set(branch_ids)))
+
+    def read() -> list[tuple]:
+        return list(
+            LeaderAppointment.objects.current(on)
+            .filter(group__in=PartyGroup.objects.active(on).filter(branch_id__in=ids))
+            .values_list(
+                "group_id",
+                "role",
+                "started_on",
+                "member_id",
+                "member__name",
+                "member__branch_id",
+                "member__status",
+                "member__full_member_on",
+            )
+            .order_by("group_id", "role", "-started_on", "member_id")
+        )
+
+    return shared(f"current_leader_rows:{ids}:{on.isoformat()}", read)

@@ -18,7 +18,8 @@ from collections.abc import Sequence
 
 from django.db.models import Max
 
-from groups.models import GroupMembership, LeaderAppointment, PartyGroup
+from groups.models import GroupMembership, LeaderAppointment
+from groups.selectors import active_group_rows
 from meetings import rules
 from meetings.enums import HELD_STATES, MeetingKind
 from meetings.models import AnnualPlan, Meeting, Speech, Talk
@@ -39,12 +40,7 @@ def collect_meeting_findings(branches: Sequence[Branch], on: dt.date) -> list[Fi
     rule_sets = rule_sets_by_organisation()
     organisation_of = {b.pk: b.organisation_id for b in branches}
 
-    groups = list(
-        PartyGroup.objects.active(on)
-        .filter(branch_id__in=branch_ids)
-        .values_list("pk", "name", "branch_id", "established_on")
-        .order_by("branch_id", "name", "pk")
-    )
+    groups = active_group_rows(branch_ids, on)
     if not groups:
         return []
     held = [str(s) for s in HELD_STATES]

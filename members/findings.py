@@ -22,7 +22,7 @@ from django.db.models import Count, F, Min, Q
 from members import rules
 from members.enums import MemberState
 from members.models import Branch, DuesPayment, Member
-from members.selectors import last_thought_reports, rule_sets_by_organisation
+from members.selectors import active_member_rows, last_thought_reports, rule_sets_by_organisation
 from partygroup.findings import Finding
 from partygroup.months import month_start
 
@@ -37,12 +37,7 @@ def collect_member_findings(branches: Sequence[Branch], on: dt.date) -> list[Fin
     ledger_start = {b.pk: b.ledger_start_on for b in branches}
 
     members: list[rules.MemberDutyFacts] = []
-    for pk, name, branch_id, status, joined_on, full_on in (
-        Member.objects.filter(branch_id__in=branch_ids, state=MemberState.ACTIVE)
-        .values_list("pk", "name", "branch_id", "status", "joined_on", "full_member_on")
-        .order_by("branch_id", "name", "pk")
-        .iterator(chunk_size=5000)
-    ):
+    for pk, name, branch_id, status, joined_on, full_on, _unit, _unit_name in active_member_rows(branch_ids):
         if joined_on is not None and joined_on > on:
             continue  # not yet a member on the day checked
         members.append(

@@ -179,6 +179,30 @@ def _rule_sets_by_organisation() -> dict[int, RuleSet]:
     return result
 
 
+# --- What several rule collectors read (partygroup.findings) ---------------------------------------
+# Not scoped to a user: ``collect_findings`` is given branches the caller may already see.
+
+
+def active_member_rows(branch_ids) -> list[tuple]:
+    """The ACTIVE members of ``branch_ids``, by branch, name and id, as tuples
+    ``(pk, name, branch_id, status, joined_on, full_member_on, unit_id, unit name)``.
+
+    One query; inside ``partygroup.findings.sharing()`` read once for every collector that needs the
+    roster (R-01 … R-09 and R-30/R-31 read the same members). Treat the list as read-only."""
+    ids = tuple(sorted(set(branch_ids)))
+
+    def read() -> list[tuple]:
+        return list(
+            Member.objects.filter(branch_id__in=ids, state=MemberState.ACTIVE)
+            .values_list(
+                "pk", "name", "branch_id", "status", "joined_on", "full_member_on", "unit_id", "unit__name"
+            )
+            .order_by("branch_id", "name", "pk")
+        )
+
+    return shared(f"active_member_rows:{ids}", read)
+
+
 # --- Members' ongoing duties (R-30 … R-33) ---------------------------------------------------------
 # Reads for many members at once in a fixed number of queries. ``members`` is a queryset of members
 # (used as a subquery) or member ids. Scoping to the user is the caller's: pass a scoped queryset

@@ -204,3 +204,28 @@ def test_collect_findings_gives_every_collector_the_same_rule_sets(monkeypatch, 
     assert len(seen) == 3 and seen[0] is seen[1] is seen[2]
     collect_findings([], dt.date(2026, 1, 1))
     assert len(loads) == 2  # a new call loads them afresh (an edited rule set shows at once)
+
+
+def test_collect_findings_reads_the_roster_groups_and_leaders_once_for_every_collector(world):
+    """Inside one collect_findings call the collectors share the rule sets (2 queries), the active
+    members, the active groups and the current leaders: the call runs the collectors' queries less
+    what they share (members: groups + duties; groups: groups + leaders + meetings; leaders: groups +
+    leaders), and finds exactly what the collectors find one by one."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    branches = [world.branch, world.other_branch]
+    on = dt.date(2026, 6, 15)
+    alone = 0
+    separately: list[Finding] = []
+    for collector in findings_module._COLLECTORS:
+        with CaptureQueriesContext(connection) as ctx:
+            separately += collector(branches, on)
+        alone += len(ctx.captured_queries)
+    with CaptureQueriesContext(connection) as ctx:
+        together = collect_findings(branches, on)
+    collectors = len(findings_module._COLLECTORS)
+    shared_reads = 2 * (collectors - 1) + 1 + 2 + 1  # rule sets; members; groups; leaders
+    assert len(ctx.captured_queries) == alone - shared_reads
+    assert together == sort_findings(separately)
+    assert together  # the world has findings (e.g. R-10: no meetings held), so the comparison means something
