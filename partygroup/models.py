@@ -114,3 +114,52 @@ class ExportPart(models.Model):
     def size(self) -> int:
         """The units of work of the part: its groups, or one file."""
         return len(self.group_ids) if self.kind == PartKind.REPORTS else 1
+
+
+class FindingSummary(models.Model):
+    """When one branch's findings (R-01 … R-35, every registered collector) were last counted, and
+    the totals; the counts per rule are its ``FindingCount`` rows. What the organisation overview
+    shows for hundreds of branches at once.
+
+    Derived data, never edited: ``partygroup.summaries.refresh_summaries`` rewrites a branch's rows
+    (the overview queues that in the background when they are older than ``MAX_AGE``; ``check_rules
+    --save`` does it for every branch). The branch dashboard computes its findings live instead.
+    """
+
+    branch = models.OneToOneField(
+        Branch, verbose_name=_("党支部"), on_delete=models.CASCADE, related_name="finding_summary"
+    )
+    checked_on = models.DateField(_("检查日期"))
+    computed_at = models.DateTimeField(_("检查时间"))
+    violations = models.PositiveIntegerField(_("违规"), default=0)
+    advisories = models.PositiveIntegerField(_("提醒"), default=0)
+
+    class Meta:
+        verbose_name = _("问题统计")
+        verbose_name_plural = _("问题统计")
+        ordering = ["branch_id"]
+
+    def __str__(self) -> str:
+        return f"{self.branch_id}（{self.computed_at:%Y-%m-%d %H:%M}）"
+
+
+class FindingCount(models.Model):
+    """One rule's open findings in one branch when last counted (only rules with a finding)."""
+
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("党支部"), on_delete=models.CASCADE, related_name="finding_counts"
+    )
+    rule_id = models.CharField(_("规则"), max_length=8)
+    violations = models.PositiveIntegerField(_("违规"), default=0)
+    advisories = models.PositiveIntegerField(_("提醒"), default=0)
+
+    class Meta:
+        verbose_name = _("按规则的问题数")
+        verbose_name_plural = _("按规则的问题数")
+        ordering = ["branch_id", "rule_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "rule_id"], name="findingcount_one_per_rule"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.branch_id} {self.rule_id}"

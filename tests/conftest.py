@@ -28,6 +28,17 @@ def pytest_collection_modifyitems(config, items):
 
 
 @pytest.fixture(autouse=True)
+def _empty_cache():
+    """The default cache is the process's memory: what one test remembered (e.g. that a findings check
+    was queued, partygroup.summaries) must not change another's outcome."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
+
+
+@pytest.fixture(autouse=True)
 def _seeded_rule_sets(request):
     """The rule sets come from a data migration; a transactional test (live_server, threads) flushes them.
 

@@ -7,7 +7,8 @@ branches or meetings (the pages must stay flat on the city data set: 600 branche
 - the meeting months of many groups come from ONE ``values(group, month).annotate(Count)`` query;
 - member and full-member counts are annotations on the groups query;
 - findings come from ``partygroup.findings.collect_findings``, whose collectors run a fixed number
-  of queries for any number of branches (the overview asks them for the branches of one page only).
+  of queries for any number of branches (the branch dashboard, live); the overview reads each
+  branch's stored counts (``partygroup.summaries``).
 
 The scoping itself (which branch, meeting, change the user may see) is the job of the selectors of
 ``members``, ``groups`` and ``meetings``; the views start from them.
@@ -16,7 +17,7 @@ The scoping itself (which branch, meeting, change the user may see) is the job o
 from __future__ import annotations
 
 import datetime as dt
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -34,7 +35,8 @@ from meetings.selectors import meetings_visible_to, talks_visible_to
 from members.enums import MemberState, MemberStatus
 from members.models import Branch, Member
 from members.selectors import organisations_visible_to, rule_sets_by_organisation
-from partygroup.findings import Finding, Severity
+from partygroup.findings import Finding
+from partygroup.models import FindingSummary
 from partygroup.rulebook import RULES
 
 MONTHS = tuple(range(1, 13))
@@ -359,8 +361,7 @@ class HeatRow:
 class BranchBlock:
     branch: Branch
     rows: list[HeatRow] = field(default_factory=list)
-    violations: int = 0
-    advisories: int = 0
+    summary: FindingSummary | None = None  # the branch's stored finding counts (partygroup.summaries)
 
 
 @dataclass
@@ -414,24 +415,6 @@ def heatmap(branches: Sequence[Branch], *, year: int, today: dt.date) -> list[Br
             )
         )
     return [blocks[b.pk] for b in branches]
-
-
-def count_findings(blocks: Sequence[BranchBlock], findings: Iterable[Finding]) -> list[RuleCount]:
-    """Open findings per rule (and per branch, on the blocks) — for the branches given only."""
-    by_block = {b.branch.pk: b for b in blocks}
-    per_rule: dict[str, Counter] = defaultdict(Counter)
-    for finding in findings:
-        per_rule[finding.rule_id][finding.severity] += 1
-        block = by_block.get(finding.branch_id)
-        if block is not None:
-            if finding.is_violation:
-                block.violations += 1
-            else:
-                block.advisories += 1
-    return [
-        RuleCount(rule_id=rule_id, violations=c[Severity.VIOLATION], advisories=c[Severity.ADVISORY])
-        for rule_id, c in sorted(per_rule.items())
-    ]
 
 
 # --- The member's own page --------------------------------------------------------------------------

@@ -15,6 +15,7 @@ urlpatterns = [
     ),
     path("branch/<int:branch_id>/changes/<int:pk>/file/", views.change_file, name="change_file"),
     path("overview/", views.overview, name="overview"),
+    path("overview/refresh/", views.overview_refresh, name="overview_refresh"),
     path("overview/changes/<int:pk>/acknowledge/", views.change_acknowledge, name="change_acknowledge"),
     path("me/", views.me, name="me"),
 ]

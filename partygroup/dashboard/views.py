@@ -15,6 +15,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
+from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -29,6 +30,7 @@ from meetings import services as meeting_services
 from meetings.enums import Action, MeetingState
 from meetings.forms import CommentForm
 from meetings.selectors import meetings_visible_to
+from partygroup import summaries
 from partygroup.dashboard import permissions, selectors
 from partygroup.dashboard.forms import AcknowledgeForm, FilingForm, OverviewFilterForm
 from partygroup.findings import collect_findings, sharing
@@ -42,8 +44,7 @@ FILE_CHANGE = "groups.file_group_change"  # R-05
 ACKNOWLEDGE_CHANGE = "groups.acknowledge_group_change"  # R-05
 VIEW_OVERVIEW = permissions.VIEW_OVERVIEW  # dashboard/permissions.py registers it on import
 
-# Ten branches a page: about fifty heatmap rows (a screenful or two), and the findings of ten branches'
-# members (R-10 … R-35) computed for each page view within the page's time budget (docs/performance.md).
+# Ten branches a page: about fifty heatmap rows, a screenful or two.
 BRANCHES_PER_PAGE = 10
 FILINGS_SHOWN = 20
 
@@ -204,19 +205,33 @@ def change_file(request: HttpRequest, branch_id: int, pk: int) -> HttpResponse:
 # --- The organisation overview ------------------------------------------------------------------
 
 
-def _overview_context(request: HttpRequest) -> dict:
-    user = request.user
-    today = timezone.localdate()
-    visible = selectors.overview_branches(user)
+def _overview_scope(request: HttpRequest) -> tuple[OverviewFilterForm, QuerySet, bool, int]:
+    """The filter form (GET parameters), the branches it selects (every visible branch when none is
+    chosen), whether some were chosen, and the year."""
+    visible = selectors.overview_branches(request.user)
     # The filter's choices (600 branches in the city): only what an option shows.
     form = OverviewFilterForm(request.GET or None, branches=visible.select_related(None).only("pk", "name"))
     chosen, year = form.selected()
     branches = visible.filter(pk__in=[b.pk for b in chosen]) if chosen else visible
+    return form, branches, bool(chosen), year
+
+
+def _overview_context(request: HttpRequest) -> dict:
+    user = request.user
+    today = timezone.localdate()
+    form, branches, chosen, year = _overview_scope(request)
     page = Paginator(branches, BRANCHES_PER_PAGE).get_page(request.GET.get("page"))
     page_branches = list(page.object_list)
     blocks = selectors.heatmap(page_branches, year=year, today=today)
-    # collect_findings over hundreds of branches is too slow for a page: the page's branches only.
-    rule_counts = selectors.count_findings(blocks, collect_findings(page_branches, today))
+    # Findings: the stored counts of every branch in scope (checking 600 branches live takes seconds);
+    # those missing or older than MAX_AGE are checked again in the background (partygroup.summaries).
+    stored = summaries.summaries_for(b.pk for b in page_branches)
+    for block in blocks:
+        block.summary = stored.get(block.branch.pk)
+    counts = summaries.scope_counts(branches)
+    stale = summaries.stale_branch_ids(branches)
+    if stale:
+        summaries.request_refresh(stale)  # at most once per MAX_AGE for the same branches
     awaiting = selectors.changes_awaiting_acknowledgement(user, branches if chosen else None)
     shown = list(awaiting[:FILINGS_SHOWN])
     for change in shown:
@@ -228,7 +243,15 @@ def _overview_context(request: HttpRequest) -> dict:
         "months": selectors.MONTHS,
         "page": page,
         "blocks": blocks,
-        "rule_counts": rule_counts,
+        "rule_counts": [
+            selectors.RuleCount(rule_id=rule_id, violations=v, advisories=a)
+            for rule_id, (v, a) in counts.by_rule.items()
+        ],
+        "counts": counts,
+        "stale_count": len(stale),
+        "updating": bool(stale),
+        "max_age_minutes": int(summaries.MAX_AGE.total_seconds() // 60),
+        "refresh_query": request.GET.urlencode(),
         "awaiting": shown,
         "awaiting_total": awaiting.count() if len(shown) == FILINGS_SHOWN else len(shown),
         "filings_shown": FILINGS_SHOWN,
@@ -244,6 +267,28 @@ def overview(request: HttpRequest) -> HttpResponse:
     if request.htmx:
         return render(request, "dashboard/_overview_main.html", context)
     return render(request, "dashboard/overview.html", context)
+
+
+@login_required
+@require_POST
+def overview_refresh(request: HttpRequest) -> HttpResponse:
+    """Check the overview's branches (the filter's, or every visible one) again now, in the
+    background; back to the overview with the same filters."""
+    require_perm(request.user, VIEW_OVERVIEW)
+    _form, branches, _chosen, _year = _overview_scope(request)
+    ids = list(branches.order_by().values_list("pk", flat=True))
+    if not ids:
+        messages.info(request, _("没有需要检查的党支部。"))
+    elif summaries.request_refresh(ids, force=True):
+        messages.success(
+            request,
+            _("已开始重新检查 %(count)s 个党支部，稍后刷新本页查看结果。") % {"count": len(ids)},
+        )
+    else:
+        messages.info(request, _("刚刚已开始重新检查这些党支部，请稍后刷新本页查看结果。"))
+    target = reverse("dashboard:overview")
+    query = request.GET.urlencode()
+    return redirect(f"{target}?{query}" if query else target)
 
 
 @login_required

@@ -56,9 +56,10 @@ from django.db import connections
 from playwright.sync_api import Browser, sync_playwright
 from pytest_django.live_server_helper import LiveServer
 
-from members.models import RuleSet
+from members.models import Branch, RuleSet
 from members.rule_set_defaults import ensure_rule_sets
 from partygroup.demo import build_demo
+from partygroup.summaries import refresh_summaries
 from tests.browser.helpers import CHROMIUM, LAUNCH_ARGS, DemoSite, Journey
 
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
@@ -97,6 +98,8 @@ def demo_site(django_db_setup, django_db_blocker, chromium) -> Iterator[DemoSite
         ensure_rule_sets(RuleSet)  # an earlier transactional test in this worker may have flushed them
         try:
             ctx = build_demo(log=lambda _line: None)
+            # As seed_demo does: the overview's finding counts (partygroup.summaries) are there at once.
+            refresh_summaries(Branch.objects.values_list("pk", flat=True))
             server = LiveServer("127.0.0.1")
             server._live_server_modified_settings.enable()  # ALLOWED_HOSTS += the server's host
             try:

@@ -35,6 +35,7 @@ from meetings.models import Attendance, Meeting
 from meetings.selectors import roster_on
 from members.enums import MemberState
 from members.models import Branch, Member, RuleSet
+from partygroup.findings import collect_findings
 from tests.browser.helpers import ARTIFACTS_DIR, DESKTOP, GUIDE_DIR, PHONE, Journey, pdf_text_of
 
 # django_db: pytest-django creates the test database only for tests that ask for one (conftest.py).
@@ -296,7 +297,23 @@ def overview_journey(journey: Journey) -> None:
     expect(staff).to_have_url(re.compile(r"/dashboard/overview/$"))
     expect(staff.locator("h1")).to_have_text(f"组织部门总览 · {today.year}年")
     expect(staff.locator("tr.dash-heatmap-branch")).to_have_count(Branch.objects.count())
+    # Findings by rule over every branch of the organisation, as checked live (stored counts).
+    live: dict[str, list[int]] = {}
+    for finding in collect_findings(Branch.objects.all(), today):
+        live.setdefault(finding.rule_id, [0, 0])[0 if finding.is_violation else 1] += 1
+    assert live  # the demo has its deliberate violations
+    rule_rows = staff.locator("table.dash-rule-counts tbody tr")
+    expect(rule_rows).to_have_count(len(live))
+    for rule_id, (violations, advisories) in live.items():
+        row = staff.locator(f"table.dash-rule-counts tr[data-rule='{rule_id}']")
+        expect(row.locator("[data-violations]")).to_have_text(str(violations))
+        expect(row.locator("[data-advisories]")).to_have_text(str(advisories))
     journey.shoot(staff, "02-overview", guide=DESKTOP)
+
+    # Check again now (after fixing something): queued in the background, back to the same page.
+    staff.get_by_role("button", name="立即重新检查").click()
+    expect(staff.locator(".alert")).to_contain_text(f"已开始重新检查 {Branch.objects.count()} 个党支部")
+    expect(staff).to_have_url(re.compile(r"/dashboard/overview/$"))
 
     # acknowledge the filed change of 宣传科党小组, in place.
     in_place(staff)

@@ -30,9 +30,11 @@ from meetings.enums import Action, MeetingKind, MeetingState
 from meetings.models import Meeting, MeetingTransition
 from meetings.services import talk_record
 from members.enums import MemberStatus
+from partygroup import summaries
 from partygroup.dashboard import views
 from partygroup.dashboard.selectors import CellState, findings_by_rule, month_cells
 from partygroup.findings import collect_findings
+from partygroup.models import FindingSummary
 from tests import factories as f
 from tests.meetings.factories import make_meeting
 
@@ -204,6 +206,7 @@ OVERVIEW_GET = statuses(
     other_leader=403,
     member=403,
 )
+OVERVIEW_REFRESH = {**OVERVIEW_GET, "superuser": 302, "org_staff": 302, "other_org_staff": 302}
 ACKNOWLEDGE_OWN = {**OVERVIEW_GET, "superuser": 302, "org_staff": 302, "other_org_staff": 404}
 ACKNOWLEDGE_OTHER = {**OVERVIEW_GET, "superuser": 302, "org_staff": 404, "other_org_staff": 302}
 
@@ -276,6 +279,12 @@ def page(name: str) -> Callable[[Env], Target]:
     return lambda env: Target(reverse(name), {})
 
 
+def overview_refresh(env: Env) -> Target:
+    """Changed: a background check was queued (to run once the request's transaction commits)."""
+    before = len(connection.run_on_commit)
+    return Target(reverse("dashboard:overview_refresh"), {}, lambda: len(connection.run_on_commit) > before)
+
+
 CASES = [
     Case("branch GET own", "get", OWN_BRANCH_GET, branch_page("own")),
     Case("branch GET other", "get", OTHER_BRANCH_GET, branch_page("far")),
@@ -307,6 +316,8 @@ CASES = [
     Case("overview GET", "get", OVERVIEW_GET, page("dashboard:overview")),
     Case("overview GET htmx", "htmx", OVERVIEW_GET, page("dashboard:overview")),
     Case("overview POST", "post", everyone(405), page("dashboard:overview")),
+    Case("overview refresh POST", "post", OVERVIEW_REFRESH, overview_refresh),
+    Case("overview refresh GET", "get", everyone(405), overview_refresh),
     Case("acknowledge POST own", "post", ACKNOWLEDGE_OWN, acknowledge("own")),
     Case("acknowledge POST other", "post", ACKNOWLEDGE_OTHER, acknowledge("far")),
     Case(
@@ -837,36 +848,103 @@ def test_overview_bad_year_falls_back_to_this_year_with_a_message(env, client):
     assert response.context["form"].errors["year"] == [f"年度应在2000至{TODAY.year + 1}之间。"]
 
 
-def test_overview_paginates_by_branch_and_counts_findings_of_the_page_only(env, client, monkeypatch):
-    """Findings by rule come from collect_findings over the page's branches (and say so)."""
+def _per_rule(findings) -> dict[str, tuple[int, int]]:
+    counts: dict[str, list[int]] = {}
+    for finding in findings:
+        counts.setdefault(finding.rule_id, [0, 0])[0 if finding.is_violation else 1] += 1
+    return {rule_id: (v, a) for rule_id, (v, a) in counts.items()}
+
+
+def _rule_counts(response) -> dict[str, tuple[int, int]]:
+    return {rc.rule_id: (rc.violations, rc.advisories) for rc in response.context["rule_counts"]}
+
+
+def test_overview_counts_the_findings_of_every_branch_in_scope_on_every_page(env, client, monkeypatch):
+    """Per branch (its block) and per rule over ALL the branches of the filter — not just the page —
+    from the stored counts, which equal what collect_findings finds live (R-01 … R-35)."""
     monkeypatch.setattr(views, "BRANCHES_PER_PAGE", 1)
-    org = env.branch.organisation
-    second = f.BranchFactory(organisation=org, name="第二支部")
+    second = f.BranchFactory(organisation=env.branch.organisation, name="第二支部")
     for _ in range(20):  # R-01: 20 members and no groups
         f.MemberFactory(branch=second)
+    summaries.refresh_summaries([env.branch.pk, second.pk])
+    live = {b.pk: collect_findings([b], TODAY) for b in (env.branch, second)}
+    everything = _per_rule(live[env.branch.pk] + live[second.pk])
+    assert "R-01" in everything and len(everything) > 1
     login(client, env, "org_staff")
     url = reverse("dashboard:overview")
-    pages = {}
+    seen = set()
     for number in (1, 2):
         response = client.get(url, {"page": number})
         [block] = response.context["blocks"]
-        expected = collect_findings([block.branch], TODAY)
-        counts = {(rc.rule_id, rc.violations, rc.advisories) for rc in response.context["rule_counts"]}
-        per_rule: dict[str, list[int]] = {}
-        for finding in expected:
-            per_rule.setdefault(finding.rule_id, [0, 0])[0 if finding.is_violation else 1] += 1
-        assert counts == {(rule, v, a) for rule, (v, a) in per_rule.items()}
-        assert (block.violations, block.advisories) == (
-            sum(1 for x in expected if x.is_violation),
-            sum(1 for x in expected if not x.is_violation),
+        seen.add(block.branch)
+        mine = live[block.branch.pk]
+        assert (block.summary.violations, block.summary.advisories) == (
+            sum(1 for x in mine if x.is_violation),
+            sum(1 for x in mine if not x.is_violation),
         )
-        assert "发现的问题（本页支部）" in response.content.decode()
-        pages[number] = block.branch
-    assert set(pages.values()) == {env.branch, second}
-    r01 = {
-        rc.rule_id for rc in client.get(url, {"page": 2 if pages[2] == second else 1}).context["rule_counts"]
-    }
-    assert "R-01" in r01
+        assert _rule_counts(response) == everything  # the same on both pages
+        body = response.content.decode()
+        assert "发现的问题（2 个党支部）" in body
+        assert "正在后台重新检查" not in body  # just checked
+    assert seen == {env.branch, second}
+    # the filter narrows the counts to the chosen branches
+    response = client.get(url, {"branch": [second.pk]})
+    assert _rule_counts(response) == _per_rule(live[second.pk])
+
+
+def test_overview_without_counts_says_so_and_queues_one_check_of_those_branches(
+    env, client, django_capture_on_commit_callbacks, queued
+):
+    login(client, env, "org_staff")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(reverse("dashboard:overview"))
+    [block] = response.context["blocks"]
+    assert block.summary is None
+    body = response.content.decode()
+    assert "尚未检查" in body and "尚无检查结果" in body
+    assert "1 个党支部的结果已超过 10 分钟或尚未检查，正在后台重新检查" in body
+    assert queued() == [[env.branch.pk]]
+    with django_capture_on_commit_callbacks(execute=True):
+        client.get(reverse("dashboard:overview"))
+    assert queued() == [[env.branch.pk]]  # asked once: not again for the same branches within MAX_AGE
+
+
+def test_overview_shows_old_counts_with_their_time_while_they_are_checked_again(
+    env, client, django_capture_on_commit_callbacks, queued
+):
+    summaries.refresh_summaries([env.branch.pk])
+    old = timezone.now() - summaries.MAX_AGE - dt.timedelta(minutes=1)
+    FindingSummary.objects.filter(branch=env.branch).update(computed_at=old)
+    login(client, env, "org_staff")
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.get(reverse("dashboard:overview"))
+    assert _rule_counts(response) == _per_rule(collect_findings([env.branch], TODAY))
+    body = response.content.decode()
+    shown = timezone.localtime(old).strftime("%Y-%m-%d %H:%M")
+    assert f"检查时间：{shown} 至 {shown}" in body
+    assert "正在后台重新检查" in body
+    assert queued() == [[env.branch.pk]]
+
+
+def test_overview_refresh_queues_a_check_of_the_filtered_branches_and_returns_to_the_filter(
+    env, client, django_capture_on_commit_callbacks, queued
+):
+    child = f.OrganisationFactory(parent=env.branch.organisation, name="下级党委")
+    extra = [f.BranchFactory(organisation=child, name=f"下级第{i}党支部") for i in range(3)]
+    login(client, env, "org_staff")
+    query = f"branch={extra[0].pk}&branch={extra[2].pk}&year={TODAY.year}"
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(reverse("dashboard:overview_refresh") + "?" + query, follow=True)
+    assert response.redirect_chain == [(reverse("dashboard:overview") + "?" + query, 302)]
+    assert queued() == [sorted([extra[0].pk, extra[2].pk])]
+    assert "已开始重新检查 2 个党支部" in response.content.decode()
+    with django_capture_on_commit_callbacks(execute=True):
+        again = client.post(reverse("dashboard:overview_refresh") + "?" + query, follow=True)
+    assert "刚刚已开始重新检查这些党支部" in again.content.decode()
+    assert len(queued()) == 1  # pressed twice at once: queued once
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(reverse("dashboard:overview_refresh"))  # no filter: every visible branch
+    assert queued()[-1] == sorted([env.branch.pk, *(b.pk for b in extra)])
 
 
 def test_overview_lists_filings_awaiting_acknowledgement_in_scope(env, client):

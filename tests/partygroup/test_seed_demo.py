@@ -102,6 +102,7 @@ from partygroup.demo.city import (
     city_plan,
 )
 from partygroup.findings import collect_findings
+from partygroup.models import FindingSummary
 from partygroup.months import block_start
 from partygroup.pdf import pdf_text
 from partygroup.yearend import workbook
@@ -877,6 +878,10 @@ def test_seed_demo_runs_without_force_when_debug_is_on(settings, core_only):
     assert Member.objects.count() == 70
     assert re.search(rf"^\s+shuji_caizheng\s+{re.escape(DEMO_PASSWORD)}\s+支部书记", output, re.MULTILINE)
     assert "R-24  政府采购监管科党小组：" in output and "演示数据已写入，用时" in output
+    # the overview's finding counts are there at once, one summary per branch (partygroup.summaries)
+    branches = Branch.objects.count()
+    assert FindingSummary.objects.filter(checked_on=timezone.localdate()).count() == branches > 0
+    assert f"已检查 {branches} 个党支部的工作规则" in output
 
 
 def test_seed_demo_taken_username_refuses_and_saves_nothing():

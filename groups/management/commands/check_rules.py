@@ -1,6 +1,9 @@
 """``manage.py check_rules``: list the rule findings (R-01 …) of every branch, or of one.
 
-    manage.py check_rules [--branch ID] [--format text|json] [--date YYYY-MM-DD]
+    manage.py check_rules [--branch ID] [--format text|json] [--date YYYY-MM-DD] [--save]
+
+``--save`` also stores each branch's counts per rule for the organisation overview
+(``partygroup.summaries``; a cron job keeps them fresh without anyone opening the overview).
 
 The findings come from every collector registered with ``partygroup.findings`` (groups today;
 meetings, dues … as those apps register theirs), so this command knows no rule itself.
@@ -17,10 +20,12 @@ import datetime as dt
 import json
 
 from django.core.management.base import BaseCommand, CommandError
+from django.db import transaction
 from django.utils import timezone
 
 from members.models import Branch
 from partygroup.findings import Finding, Severity, collect_findings
+from partygroup.summaries import save_summaries
 
 FORMATS = ("text", "json")
 OBJECT_LABELS = {
@@ -43,6 +48,9 @@ class Command(BaseCommand):
         parser.add_argument("--branch", metavar="ID", help="只检查此党支部（ID）")
         parser.add_argument("--format", default="text", metavar="text|json", help="输出格式，默认 text")
         parser.add_argument("--date", metavar="YYYY-MM-DD", help="按此日期检查，默认今天")
+        parser.add_argument(
+            "--save", action="store_true", help="同时保存各党支部的问题统计，供组织部门总览使用"
+        )
 
     def handle(self, *args, **options) -> None:
         output_format = options["format"]
@@ -57,6 +65,9 @@ class Command(BaseCommand):
             raise CommandError(f"党支部 ID {options['branch']} 不存在。", returncode=2)
 
         findings = collect_findings(branches, on)
+        if options["save"]:
+            with transaction.atomic():
+                save_summaries([b.pk for b in branches], findings, on=on, now=timezone.now())
         lines = (
             self._json_lines(findings)
             if output_format == "json"

@@ -14,10 +14,11 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 
-from members.models import Organisation
+from members.models import Branch, Organisation
 from partygroup.demo import build_demo, demo_report
 from partygroup.demo.base import system_user
 from partygroup.demo.city import CITY_BRANCHES, CITY_SEED, build_city
+from partygroup.summaries import refresh_summaries
 
 MAX_BRANCHES = 5000
 
@@ -77,6 +78,10 @@ class Command(BaseCommand):
                 self._demo_summary(ctx, time.monotonic() - started)
         except ValidationError as exc:
             raise CommandError("演示数据写入失败，未保存任何数据：" + "；".join(exc.messages)) from exc
+        # The overview's finding counts, so it shows them at once (afterwards the overview and
+        # ``check_rules --save`` keep them fresh).
+        checked = refresh_summaries(Branch.objects.values_list("pk", flat=True))
+        self.stdout.write(f"已检查 {checked} 个党支部的工作规则（组织部门总览的问题统计）。")
 
     def _city_summary(self, counts: dict[str, int], elapsed: float) -> None:
         self.stdout.write(self.style.SUCCESS(f"城市规模数据已写入，用时 {elapsed:.1f} 秒："))
