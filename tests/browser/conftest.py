@@ -36,6 +36,12 @@ in that thread than before the loop started. The live server must share the very
 journeys' test transactions use (in-memory SQLite: two connections to the shared database lock
 each other), so Playwright starts first and the demo, the server and the tests all see the same one.
 
+Request threads: the live server answers each connection Chromium opens in a thread of its own,
+which lives as long as the browser keeps the connection alive. ``Journey.close`` waits for them
+after closing its contexts, ``demo_site`` stops its server only when none is left, and
+``_request_threads_leave_the_lent_connection`` (session) keeps them from closing the test's shared
+in-memory SQLite connection (``helpers.close_request_connections``).
+
 ``with start_journey(name) as journey:`` gives a ``Journey`` (tests/browser/helpers.py):
 ``open_as(username)`` logs a demo account in, in a browser context of its own (two people, two
 cookie jars), and ``shoot(page, name)`` saves the screenshots. A failed journey leaves a picture
@@ -52,6 +58,7 @@ import dj_database_url
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.core.servers.basehttp import ThreadedWSGIServer
 from django.db import connections
 from playwright.sync_api import Browser, sync_playwright
 from pytest_django.live_server_helper import LiveServer
@@ -60,7 +67,14 @@ from members.models import Branch, RuleSet
 from members.rule_set_defaults import ensure_rule_sets
 from partygroup.demo import build_demo
 from partygroup.summaries import refresh_summaries
-from tests.browser.helpers import CHROMIUM, LAUNCH_ARGS, DemoSite, Journey
+from tests.browser.helpers import (
+    CHROMIUM,
+    LAUNCH_ARGS,
+    DemoSite,
+    Journey,
+    close_request_connections,
+    wait_for_requests,
+)
 
 ASYNC_UNSAFE = "DJANGO_ALLOW_ASYNC_UNSAFE"
 
@@ -91,6 +105,28 @@ def _require_test_database() -> None:
         pytest.fail(f"数据库“{in_use}”不是测试数据库：使用 demo_site 的测试须标记 @pytest.mark.django_db。")
 
 
+@pytest.fixture(scope="session", autouse=True)
+def _request_threads_leave_the_lent_connection() -> Iterator[None]:
+    """For the whole session (a request thread may end after its module): see
+    ``helpers.close_request_connections``."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(ThreadedWSGIServer, "_close_connections", close_request_connections)
+        yield
+
+
+def _stop(server: LiveServer, browser: Browser) -> None:
+    """Stop the live server once the browser holds no connection to it: every context closed and
+    every request thread ended (a thread still running when the server stops its sharing of the
+    test's connection would die mid-close)."""
+    for context in browser.contexts:
+        context.close()
+    left = wait_for_requests()
+    server._live_server_modified_settings.disable()
+    server.stop()
+    if left:
+        pytest.fail(f"浏览器关闭后仍有请求线程未结束：{[thread.name for thread in left]}")
+
+
 @pytest.fixture(scope="module")
 def demo_site(django_db_setup, django_db_blocker, chromium) -> Iterator[DemoSite]:
     with django_db_blocker.unblock():
@@ -105,8 +141,7 @@ def demo_site(django_db_setup, django_db_blocker, chromium) -> Iterator[DemoSite
             try:
                 yield DemoSite(url=server.url, ctx=ctx)
             finally:
-                server._live_server_modified_settings.disable()
-                server.stop()
+                _stop(server, chromium)
         finally:
             _flush_database()
 

@@ -16,11 +16,14 @@ import io
 import os
 import re
 import shutil
+import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connections
 from PIL import Image
 from playwright.sync_api import Browser, BrowserContext, Download, Page
 from playwright.sync_api import Error as PlaywrightError
@@ -52,6 +55,42 @@ GUIDE_DIR = Path(settings.BASE_DIR) / "docs" / "guide" / "img"
 NAME_PATTERN = re.compile(r"^\d{2}-[a-z0-9-]+$")
 # The browser asks for a favicon the app does not have; nothing else may fail to load.
 IGNORED_CONSOLE = ("favicon.ico",)
+# socketserver names each request thread of a live server after its target.
+REQUEST_THREAD = "(process_request_thread)"
+# A closed browser context's keep-alive connections end within ~50 ms here; this is the ceiling.
+REQUESTS_TIMEOUT_S = 15.0
+
+
+def open_request_threads() -> list[threading.Thread]:
+    """The live servers' request threads still running: one per connection the browser holds open
+    (Chromium keeps up to six alive per context), each ending when Chromium closes its socket."""
+    return [thread for thread in threading.enumerate() if thread.name.endswith(REQUEST_THREAD)]
+
+
+def wait_for_requests(timeout: float = REQUESTS_TIMEOUT_S) -> list[threading.Thread]:
+    """Wait (at most ``timeout`` seconds in all) until every request thread has ended — call it after
+    closing the browser contexts, so that no request thread outlives the test or the server that
+    started it. Returns the threads still running at the deadline (none, unless a page is open)."""
+    deadline = time.monotonic() + timeout
+    for thread in open_request_threads():
+        thread.join(max(0.0, deadline - time.monotonic()))
+    return open_request_threads()
+
+
+def close_request_connections(server) -> None:
+    """``ThreadedWSGIServer._close_connections`` for the test live servers (Django's hook "used for
+    mocking in tests"): a request thread closes the connections it opened itself (PostgreSQL: its
+    own), never the test's in-memory SQLite connection it was lent (``connections_override``).
+
+    Closing the lent one does nothing (Django ignores ``close()`` on an in-memory database, which
+    would otherwise be lost), but its thread-sharing check runs first, and raises once the fixture
+    has stopped lending it; the request thread then dies inside ``close_request`` with its socket
+    left open. CI once showed exactly that signature: six keep-alive request threads ending in an
+    exception after the journeys, and six unclosed sockets of the live server."""
+    lent = list((server.connections_override or {}).values())
+    for connection in connections.all(initialized_only=True):
+        if not any(connection is shared for shared in lent):
+            connection.close()
 
 
 def guide_mode() -> bool:
@@ -219,8 +258,11 @@ class Journey:
         self.shots(page, name, guide=guide)
 
     def close(self) -> None:
+        """Close the journey's browser contexts and let the server finish their connections, so
+        that the next journey (or test) starts with no request of this one still running."""
         for context in self.contexts:
             context.close()
+        wait_for_requests()
 
     def photograph_failure(self) -> None:
         """Every open page, as it is, to tests/artifacts/screenshots/<journey>/failure-<n>.png."""

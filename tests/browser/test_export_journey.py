@@ -32,7 +32,7 @@ from playwright.sync_api import expect
 
 from partygroup.models import ExportJob
 from partygroup.yearend.enums import ExportState
-from tests.browser.helpers import JsErrors, Shots, login, new_context
+from tests.browser.helpers import JsErrors, Shots, login, new_context, wait_for_requests
 from tests.meetings.factories import make_meeting
 from tests.org_tree import build_tree
 
@@ -165,3 +165,4 @@ def test_org_staff_export_journey(live_server, chromium, settings, tmp_path, one
         assert not errors.messages, errors.messages
     finally:
         context.close()
+        wait_for_requests()  # no request thread of this test outlives it (helpers.wait_for_requests)
