@@ -249,7 +249,6 @@ def _overview_context(request: HttpRequest) -> dict:
         ],
         "counts": counts,
         "stale_count": len(stale),
-        "updating": bool(stale),
         "max_age_minutes": int(summaries.MAX_AGE.total_seconds() // 60),
         "refresh_query": request.GET.urlencode(),
         "awaiting": shown,
